@@ -1,0 +1,149 @@
+package format
+
+import (
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+
+	"filippo.io/edwards25519"
+)
+
+// Domain-separation prefixes (SPEC.md §4.2). Every hash and signature in a
+// bundle begins with exactly one of these, so bytes signed for one purpose
+// can never be presented as bytes signed for another.
+const (
+	PrefixRecord    = "countersign/v1 record\x00"
+	PrefixEnvelope  = "countersign/v1 envelope\x00"
+	PrefixStatement = "countersign/v1 statement\x00"
+	PrefixAction    = "countersign/v1 action\x00"
+	PrefixSeal      = "countersign/v1 seal\x00"
+	PrefixKey       = "countersign/v1 key\x00"
+)
+
+// Hash is a SHA-256 digest: a record hash, an action digest or a key ID.
+type Hash [32]byte
+
+// String returns the lowercase hex form used throughout the format.
+func (h Hash) String() string { return hex.EncodeToString(h[:]) }
+
+// IsZero reports whether h is all zeros (the genesis record's prev).
+func (h Hash) IsZero() bool { return h == Hash{} }
+
+// ParseHash reads exactly 64 lowercase hex characters.
+func ParseHash(s string) (Hash, error) {
+	var h Hash
+	if err := parseHex(h[:], s); err != nil {
+		return Hash{}, err
+	}
+	return h, nil
+}
+
+// ErrHex reports a hex field that is not lowercase hex of the stated length.
+var ErrHex = errors.New("not lowercase hex of the required length")
+
+func parseHex(dst []byte, s string) error {
+	if len(s) != 2*len(dst) {
+		return fmt.Errorf("%w: want %d characters, got %d", ErrHex, 2*len(dst), len(s))
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return fmt.Errorf("%w: byte %d is %q", ErrHex, i, c)
+		}
+	}
+	_, err := hex.Decode(dst, []byte(s))
+	return err
+}
+
+func sum(prefix string, data []byte) Hash {
+	h := sha256.New()
+	h.Write([]byte(prefix))
+	h.Write(data)
+	var out Hash
+	h.Sum(out[:0])
+	return out
+}
+
+// RecordHash is the hash of one record line, without its newline (§3.3).
+func RecordHash(line []byte) Hash { return sum(PrefixRecord, line) }
+
+// ActionDigest is the digest of an action's exact bytes (§6.6).
+func ActionDigest(action []byte) Hash { return sum(PrefixAction, action) }
+
+// KeyIDOf is the key ID of an Ed25519 public key (§4.3).
+func KeyIDOf(pub ed25519.PublicKey) Hash { return sum(PrefixKey, pub) }
+
+// Message returns prefix || data, the exact bytes that are signed.
+func Message(prefix string, data []byte) []byte {
+	m := make([]byte, 0, len(prefix)+len(data))
+	m = append(m, prefix...)
+	return append(m, data...)
+}
+
+// Sign signs data for the purpose named by prefix.
+func Sign(priv ed25519.PrivateKey, prefix string, data []byte) []byte {
+	return ed25519.Sign(priv, Message(prefix, data))
+}
+
+// Errors for refused public keys (§4.1).
+var (
+	ErrKeyEncoding   = errors.New("public key is not a canonical point encoding")
+	ErrKeySmallOrder = errors.New("public key has small order")
+)
+
+var identity = edwards25519.NewIdentityPoint()
+
+// CheckPublicKey applies the acceptance rules of SPEC.md §4.1 to a public key:
+// 32 bytes, a canonical encoding of a curve point, not of small order.
+func CheckPublicKey(pub []byte) error {
+	if len(pub) != ed25519.PublicKeySize {
+		return fmt.Errorf("%w: %d bytes", ErrKeyEncoding, len(pub))
+	}
+	p, err := new(edwards25519.Point).SetBytes(pub)
+	if err != nil {
+		return ErrKeyEncoding
+	}
+	enc := p.Bytes()
+	for i := range enc {
+		if enc[i] != pub[i] {
+			return ErrKeyEncoding
+		}
+	}
+	if new(edwards25519.Point).MultByCofactor(p).Equal(identity) == 1 {
+		return ErrKeySmallOrder
+	}
+	return nil
+}
+
+// ParsePublicKey reads a public key written as 64 lowercase hex characters
+// and applies CheckPublicKey.
+func ParsePublicKey(s string) (ed25519.PublicKey, error) {
+	pub := make([]byte, ed25519.PublicKeySize)
+	if err := parseHex(pub, s); err != nil {
+		return nil, err
+	}
+	if err := CheckPublicKey(pub); err != nil {
+		return nil, err
+	}
+	return pub, nil
+}
+
+// ParseSignature reads a signature written as 128 lowercase hex characters.
+func ParseSignature(s string) ([]byte, error) {
+	sig := make([]byte, ed25519.SignatureSize)
+	if err := parseHex(sig, s); err != nil {
+		return nil, err
+	}
+	return sig, nil
+}
+
+// Verify checks sig over prefix || data under pub with the rules of §4.1.
+// The caller must have accepted pub with CheckPublicKey.
+func Verify(pub ed25519.PublicKey, prefix string, data, sig []byte) bool {
+	if len(sig) != ed25519.SignatureSize {
+		return false
+	}
+	return ed25519.Verify(pub, Message(prefix, data), sig)
+}

@@ -1,0 +1,148 @@
+package format
+
+import (
+	"encoding/json"
+	"strconv"
+)
+
+// The walkers below read JSON that ValidateJSON has already accepted: they
+// do not re-check syntax, and must not be called on unvalidated bytes.
+
+// skipValue returns the index just past the value that starts at b[i].
+func skipValue(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for ; i < len(b); i++ {
+			switch b[i] {
+			case '"':
+				i = skipString(b, i) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+		}
+		return len(b)
+	default:
+		for i < len(b) && b[i] != ',' && b[i] != '}' && b[i] != ']' {
+			i++
+		}
+		return i
+	}
+}
+
+func skipString(b []byte, i int) int {
+	for i++; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return len(b)
+}
+
+// eachMember calls fn with the raw key token (quotes included) and the raw
+// value of each member of the object b, in order, until fn returns false.
+func eachMember(b []byte, fn func(key, val []byte) bool) {
+	if len(b) < 2 || b[0] != '{' {
+		return
+	}
+	i := 1
+	for i < len(b) && b[i] != '}' {
+		ke := skipString(b, i)
+		key := b[i:ke]
+		vs := ke + 1
+		ve := skipValue(b, vs)
+		if !fn(key, b[vs:ve]) {
+			return
+		}
+		i = ve
+		if i < len(b) && b[i] == ',' {
+			i++
+		}
+	}
+}
+
+// eachElement calls fn with each raw element of the array b.
+func eachElement(b []byte, fn func(val []byte) bool) {
+	if len(b) < 2 || b[0] != '[' {
+		return
+	}
+	i := 1
+	for i < len(b) && b[i] != ']' {
+		e := skipValue(b, i)
+		if !fn(b[i:e]) {
+			return
+		}
+		i = e
+		if i < len(b) && b[i] == ',' {
+			i++
+		}
+	}
+}
+
+// unquote decodes a string token.
+func unquote(tok []byte) (string, bool) {
+	if len(tok) < 2 || tok[0] != '"' {
+		return "", false
+	}
+	inner := tok[1 : len(tok)-1]
+	for _, c := range inner {
+		if c == '\\' {
+			var s string
+			if json.Unmarshal(tok, &s) != nil {
+				return "", false
+			}
+			return s, true
+		}
+	}
+	return string(inner), true
+}
+
+// unquoteBytes decodes a string token into bytes.
+func unquoteBytes(tok []byte) ([]byte, bool) {
+	s, ok := unquote(tok)
+	return []byte(s), ok
+}
+
+// parseInt reads an integer token accepted by ValidateJSON.
+func parseInt(tok []byte) (int64, bool) {
+	if len(tok) == 0 || tok[0] == '"' || tok[0] == 't' || tok[0] == 'f' || tok[0] == '{' || tok[0] == '[' {
+		return 0, false
+	}
+	v, err := strconv.ParseInt(string(tok), 10, 64)
+	return v, err == nil
+}
+
+// AppendString appends s as a JSON string: quotes, backslashes and control
+// characters escaped, everything else (UTF-8 included) as it is.
+func AppendString(dst []byte, s string) []byte {
+	const hexd = "0123456789abcdef"
+	dst = append(dst, '"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '"' || c == '\\':
+			dst = append(dst, '\\', c)
+		case c == '\n':
+			dst = append(dst, '\\', 'n')
+		case c == '\r':
+			dst = append(dst, '\\', 'r')
+		case c == '\t':
+			dst = append(dst, '\\', 't')
+		case c < 0x20:
+			dst = append(dst, '\\', 'u', '0', '0', hexd[c>>4], hexd[c&15])
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return append(dst, '"')
+}

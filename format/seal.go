@@ -1,0 +1,133 @@
+package format
+
+import (
+	"crypto"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"strconv"
+)
+
+// Seal kinds (SPEC.md §7.1).
+const (
+	SealPeriodic = "periodic"
+	SealExport   = "export"
+)
+
+// Seal is a signed statement by the log key of how many records a bundle
+// had and the hash of the last (§7.1).
+type Seal struct {
+	Kind   string `json:"kind"`
+	Bundle string `json:"bundle"`
+	Count  int64  `json:"count"`
+	Head   string `json:"head"`
+	Time   string `json:"time"`
+
+	Raw []byte `json:"-"`
+}
+
+// Encode returns the seal's exact bytes.
+func (s *Seal) Encode() []byte {
+	b := []byte(`{"kind":`)
+	b = AppendString(b, s.Kind)
+	b = append(b, `,"bundle":`...)
+	b = AppendString(b, s.Bundle)
+	b = append(b, `,"count":`...)
+	b = strconv.AppendInt(b, s.Count, 10)
+	b = append(b, `,"head":`...)
+	b = AppendString(b, s.Head)
+	b = append(b, `,"time":`...)
+	b = AppendString(b, s.Time)
+	return append(b, '}')
+}
+
+// ParseSeal parses seal bytes strictly.
+func ParseSeal(b []byte) (*Seal, error) {
+	s := &Seal{}
+	if err := DecodeStrict(b, s, false); err != nil {
+		return nil, fmt.Errorf("seal: %w", err)
+	}
+	if s.Kind != SealPeriodic && s.Kind != SealExport {
+		return nil, malformed("seal kind %q", s.Kind)
+	}
+	if _, err := ParseHash(s.Bundle); err != nil {
+		return nil, malformed("seal bundle: %v", err)
+	}
+	if _, err := ParseHash(s.Head); err != nil {
+		return nil, malformed("seal head: %v", err)
+	}
+	if s.Count < 1 {
+		return nil, malformed("seal count %d", s.Count)
+	}
+	if !ValidTime(s.Time) {
+		return nil, malformed("seal time %q", s.Time)
+	}
+	s.Raw = b
+	return s, nil
+}
+
+// Trailer is the final seal line of an exported bundle, and the form in
+// which a checkpoint is kept (§7.2, §7.3).
+type Trailer struct {
+	Seal *Seal
+	LKey Hash
+	Sig  []byte
+	Line []byte
+}
+
+// EncodeTrailer signs seal with the log key and returns the trailer line.
+func EncodeTrailer(seal *Seal, logKey crypto.Signer) ([]byte, error) {
+	pub, ok := logKey.Public().(ed25519.PublicKey)
+	if !ok {
+		return nil, errors.New("log key is not an Ed25519 key")
+	}
+	raw := seal.Encode()
+	sig, err := logKey.Sign(nil, Message(PrefixSeal, raw), crypto.Hash(0))
+	if err != nil {
+		return nil, fmt.Errorf("failed to sign seal: %w", err)
+	}
+	b := []byte(`{"seal":`)
+	b = AppendString(b, string(raw))
+	b = append(b, `,"lkey":"`...)
+	b = append(b, KeyIDOf(pub).String()...)
+	b = append(b, `","sig":"`...)
+	b = appendHex(b, sig)
+	return append(b, '"', '}'), nil
+}
+
+// SignSeal returns the hex signature of a seal, for a periodic seal body.
+func SignSeal(seal *Seal, logKey crypto.Signer) (string, error) {
+	sig, err := logKey.Sign(nil, Message(PrefixSeal, seal.Encode()), crypto.Hash(0))
+	if err != nil {
+		return "", fmt.Errorf("failed to sign seal: %w", err)
+	}
+	return string(appendHex(nil, sig)), nil
+}
+
+// ParseTrailer parses a trailer or checkpoint line strictly. It does not
+// verify the signature.
+func ParseTrailer(line []byte) (*Trailer, error) {
+	var raw struct {
+		Seal string `json:"seal"`
+		LKey string `json:"lkey"`
+		Sig  string `json:"sig"`
+	}
+	if len(line) > MaxLine {
+		return nil, malformed("trailer too long")
+	}
+	if err := DecodeStrict(line, &raw, false); err != nil {
+		return nil, fmt.Errorf("trailer: %w", err)
+	}
+	t := &Trailer{Line: line}
+	var err error
+	if t.Seal, err = ParseSeal([]byte(raw.Seal)); err != nil {
+		return nil, err
+	}
+	if t.LKey, err = ParseHash(raw.LKey); err != nil {
+		return nil, malformed("trailer lkey: %v", err)
+	}
+	if t.Sig, err = ParseSignature(raw.Sig); err != nil {
+		return nil, malformed("trailer sig: %v", err)
+	}
+	return t, nil
+}

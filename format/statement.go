@@ -1,0 +1,203 @@
+package format
+
+import (
+	"crypto/ed25519"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Statement purposes (SPEC.md §5).
+const (
+	PurposeEnrolSelf    = "enrol-self"
+	PurposeEnrolWitness = "enrol-witness"
+	PurposeRevoke       = "revoke"
+	PurposeLogKey       = "log-key"
+	PurposePropose      = "propose"
+	PurposeSignoff      = "signoff"
+	PurposeExecute      = "execute"
+	PurposeExercise     = "exercise"
+	PurposeAuditFinding = "audit-finding"
+	PurposePersonnel    = "personnel"
+)
+
+// Meanings a sign-off may carry (21 CFR 11.50).
+const (
+	MeaningAuthorship     = "authorship"
+	MeaningReview         = "review"
+	MeaningApproval       = "approval"
+	MeaningResponsibility = "responsibility"
+)
+
+// ValidMeaning reports whether m is one of the four meanings.
+func ValidMeaning(m string) bool {
+	switch m {
+	case MeaningAuthorship, MeaningReview, MeaningApproval, MeaningResponsibility:
+		return true
+	}
+	return false
+}
+
+// Statement is what a principal signs (§5). Only the members of its
+// purpose are meaningful; Raw holds the exact signed bytes.
+type Statement struct {
+	Purpose   string `json:"purpose"`
+	Bundle    string `json:"bundle"`
+	Principal string `json:"principal"`
+	Name      string `json:"name"`
+	Time      string `json:"time"`
+
+	Key         string `json:"key,omitempty"`
+	Kind        string `json:"kind,omitempty"`
+	Team        string `json:"team,omitempty"`
+	Registrar   *bool  `json:"registrar,omitempty"`
+	Subject     string `json:"subject,omitempty"`
+	SubjectName string `json:"subject_name,omitempty"`
+	Run         string `json:"run,omitempty"`
+	Class       string `json:"class,omitempty"`
+	Action      string `json:"action,omitempty"`
+	Proposal    string `json:"proposal,omitempty"`
+	Gate        string `json:"gate,omitempty"`
+	Stage       int64  `json:"stage,omitempty"`
+	Meaning     string `json:"meaning,omitempty"`
+	Reason      string `json:"reason,omitempty"`
+	Control     string `json:"control,omitempty"`
+	Role        string `json:"role,omitempty"`
+	Operation   string `json:"operation,omitempty"`
+	Finding     string `json:"finding,omitempty"`
+	Severity    string `json:"severity,omitempty"`
+	Event       string `json:"event,omitempty"`
+	Effective   string `json:"effective,omitempty"`
+
+	Raw []byte `json:"-"`
+}
+
+var commonMembers = []string{"purpose", "bundle", "principal", "name", "time"}
+
+// PurposeMembers lists the members each purpose adds to the common ones.
+var PurposeMembers = map[string][]string{
+	PurposeEnrolSelf:    {"key", "kind", "team", "registrar"},
+	PurposeEnrolWitness: {"subject", "subject_name", "kind", "team", "key", "registrar"},
+	PurposeRevoke:       {"subject", "key", "reason"},
+	PurposeLogKey:       {"key"},
+	PurposePropose:      {"run", "class", "action", "reason"},
+	PurposeSignoff:      {"run", "proposal", "gate", "stage", "action", "meaning", "reason"},
+	PurposeExecute:      {"run", "proposal", "action"},
+	PurposeExercise:     {"control", "role", "operation", "reason"},
+	PurposeAuditFinding: {"control", "finding", "severity"},
+	PurposePersonnel:    {"subject", "event", "effective", "team"},
+}
+
+// ParseStatement parses statement bytes strictly: the JSON subset, exactly
+// the members of its purpose, each of the right kind.
+func ParseStatement(b []byte) (*Statement, error) {
+	if err := ValidateJSONObject(b, JSONLimits{}); err != nil {
+		return nil, fmt.Errorf("statement: %w: %w", ErrMalformed, err)
+	}
+	var purpose string
+	eachMember(b, func(key, val []byte) bool {
+		if string(key) == `"purpose"` {
+			purpose, _ = unquote(val)
+			return false
+		}
+		return true
+	})
+	extra, ok := PurposeMembers[purpose]
+	if !ok {
+		return nil, malformed("statement purpose %q is unknown", purpose)
+	}
+	want := map[string]bool{}
+	for _, m := range commonMembers {
+		want[m] = true
+	}
+	for _, m := range extra {
+		want[m] = true
+	}
+	n := 0
+	var perr error
+	eachMember(b, func(key, val []byte) bool {
+		k := string(key[1 : len(key)-1])
+		if !want[k] {
+			perr = malformed("statement member %s does not belong to purpose %s", key, purpose)
+			return false
+		}
+		n++
+		switch {
+		case k == "stage":
+			if _, ok := parseInt(val); !ok {
+				perr = malformed("statement stage is not an integer")
+			}
+		case k == "registrar":
+			if val[0] != 't' && val[0] != 'f' {
+				perr = malformed("statement registrar is not a boolean")
+			}
+		case val[0] != '"':
+			perr = malformed("statement member %s is not a string", key)
+		}
+		return perr == nil
+	})
+	if perr != nil {
+		return nil, perr
+	}
+	if n != len(want) {
+		missing := []string{}
+		for m := range want {
+			if !strings.Contains(string(b), `"`+m+`":`) {
+				missing = append(missing, m)
+			}
+		}
+		sort.Strings(missing)
+		return nil, malformed("statement of purpose %s lacks %s", purpose, strings.Join(missing, ", "))
+	}
+	s := &Statement{Raw: b}
+	if err := DecodeStrict(b, s, true); err != nil {
+		return nil, err
+	}
+	if !ValidTime(s.Time) {
+		return nil, malformed("statement time %q is not YYYY-MM-DDTHH:MM:SS.mmmZ", s.Time)
+	}
+	return s, nil
+}
+
+// Encode returns the statement's bytes: a compact JSON object with exactly
+// the members of its purpose. Signers call it once and sign the result;
+// nothing re-encodes a statement after that.
+func (s *Statement) Encode() ([]byte, error) {
+	extra, ok := PurposeMembers[s.Purpose]
+	if !ok {
+		return nil, fmt.Errorf("unknown statement purpose %q", s.Purpose)
+	}
+	vals := map[string]any{
+		"purpose": s.Purpose, "bundle": s.Bundle, "principal": s.Principal, "name": s.Name, "time": s.Time,
+		"key": s.Key, "kind": s.Kind, "team": s.Team, "subject": s.Subject, "subject_name": s.SubjectName,
+		"run": s.Run, "class": s.Class, "action": s.Action, "proposal": s.Proposal, "gate": s.Gate,
+		"stage": s.Stage, "meaning": s.Meaning, "reason": s.Reason, "control": s.Control, "role": s.Role,
+		"operation": s.Operation, "finding": s.Finding, "severity": s.Severity, "event": s.Event,
+		"effective": s.Effective, "registrar": s.Registrar != nil && *s.Registrar,
+	}
+	b := []byte{'{'}
+	for i, m := range append(append([]string{}, commonMembers...), extra...) {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = AppendString(b, m)
+		b = append(b, ':')
+		v, err := MarshalJSON(vals[m])
+		if err != nil {
+			return nil, err
+		}
+		b = append(b, v...)
+	}
+	return append(b, '}'), nil
+}
+
+// SignStatement encodes s and signs it with priv, returning the element to
+// put in a record's sigs. It is what a signer runs on their own machine.
+func SignStatement(s *Statement, priv ed25519.PrivateKey) (Signed, error) {
+	b, err := s.Encode()
+	if err != nil {
+		return Signed{}, err
+	}
+	pub := priv.Public().(ed25519.PublicKey)
+	return Signed{Key: KeyIDOf(pub), Stmt: b, Sig: Sign(priv, PrefixStatement, b)}, nil
+}

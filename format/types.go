@@ -1,0 +1,362 @@
+package format
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+	"sync"
+)
+
+// Record types (SPEC.md §6).
+const (
+	TypeGenesis        = "genesis"
+	TypeEnrolment      = "enrolment"
+	TypeKeyRevocation  = "key_revocation"
+	TypeLogKeyRotation = "log_key_rotation"
+	TypeSeal           = "seal"
+	TypeNote           = "note"
+	TypeProposal       = "proposal"
+	TypeGate           = "gate"
+	TypeAttempt        = "attempt"
+	TypeOutcome        = "outcome"
+	TypeExecution      = "execution"
+	TypeAuditFinding   = "audit_finding"
+	TypePersonnel      = "personnel"
+	TypeAlert          = "alert"
+	TypeAlertDelivery  = "alert_delivery"
+)
+
+// Principal is a named actor.
+type Principal struct {
+	ID   string `json:"id"`
+	Kind string `json:"kind"`
+	Name string `json:"name"`
+	Team string `json:"team"`
+}
+
+// Kinds of principal.
+const (
+	KindHuman = "human"
+	KindAgent = "agent"
+)
+
+// Org names the organisation that keeps the bundle.
+type Org struct {
+	Name string `json:"name"`
+	TZ   string `json:"tz"`
+}
+
+// Registrar is a principal enrolled in the genesis record.
+type Registrar struct {
+	ID   string `json:"id"`
+	Kind string `json:"kind"`
+	Name string `json:"name"`
+	Team string `json:"team"`
+	Key  string `json:"key"`
+}
+
+// Governance sets the gate that change runs need while no policy defines one.
+type Governance struct {
+	N int64 `json:"n"`
+}
+
+// Genesis is the body of record 0 (§6.1).
+type Genesis struct {
+	Format     string      `json:"format"`
+	Version    string      `json:"version"`
+	BundleID   string      `json:"bundle_id"`
+	Org        Org         `json:"org"`
+	LogKey     string      `json:"log_key"`
+	Registrars []Registrar `json:"registrars"`
+	Governance Governance  `json:"governance"`
+}
+
+// Enrolment adds a key for a principal (§6.2).
+type Enrolment struct {
+	Principal Principal `json:"principal"`
+	Key       string    `json:"key"`
+	Registrar bool      `json:"registrar"`
+}
+
+// KeyRevocation revokes a key (§6.3).
+type KeyRevocation struct {
+	Principal string `json:"principal"`
+	Key       string `json:"key"`
+	Reason    string `json:"reason"`
+}
+
+// LogKeyRotation hands the log to a new key (§6.4).
+type LogKeyRotation struct {
+	Key string `json:"key"`
+}
+
+// SealBody is the body of a periodic seal record (§6.5).
+type SealBody struct {
+	Seal string `json:"seal"`
+	Sig  string `json:"sig"`
+}
+
+// Note is a producer's remark (§6.9).
+type Note struct {
+	Code string `json:"code"`
+	Text string `json:"text"`
+}
+
+// Proposal opens a run (§6.6).
+type Proposal struct {
+	Run         string            `json:"run"`
+	Class       string            `json:"class"`
+	Action      string            `json:"action"`
+	Digest      string            `json:"digest"`
+	Summary     map[string]string `json:"summary"`
+	Beneficiary string            `json:"beneficiary"`
+}
+
+// Stage is one stage of a gate.
+type Stage struct {
+	Stage   int64    `json:"stage"`
+	N       int64    `json:"n"`
+	Pool    []string `json:"pool"`
+	Meaning string   `json:"meaning"`
+	Human   bool     `json:"human"`
+}
+
+// Gate parks a run until its stages are signed (§6.6).
+type Gate struct {
+	Run      string  `json:"run"`
+	Proposal string  `json:"proposal"`
+	Policy   int64   `json:"policy"`
+	Gate     string  `json:"gate"`
+	Stages   []Stage `json:"stages"`
+}
+
+// Acts of an attempt.
+const (
+	ActSignoff  = "signoff"
+	ActExecute  = "execute"
+	ActExercise = "exercise"
+)
+
+// Attempt is a principal's signed try at an act (§6.6).
+type Attempt struct {
+	Act string `json:"act"`
+	Run string `json:"run"`
+}
+
+// Results of an outcome.
+const (
+	ResultAccepted = "accepted"
+	ResultRefused  = "refused"
+)
+
+// Outcome is the producer's decision on an attempt (§6.6).
+type Outcome struct {
+	Attempt int64  `json:"attempt"`
+	Result  string `json:"result"`
+	Code    string `json:"code"`
+	Detail  string `json:"detail"`
+}
+
+// Execution records that a run's action took effect (§6.6).
+type Execution struct {
+	Run      string `json:"run"`
+	Proposal string `json:"proposal"`
+	Digest   string `json:"digest"`
+	Attempt  int64  `json:"attempt"`
+}
+
+// AuditFinding is an auditor's signed finding on a control (§6.9).
+type AuditFinding struct {
+	Control  string `json:"control"`
+	Finding  string `json:"finding"`
+	Severity string `json:"severity"`
+}
+
+// Personnel records a joiner, mover or leaver (§6.9).
+type Personnel struct {
+	Principal string `json:"principal"`
+	Event     string `json:"event"`
+	Effective string `json:"effective"`
+	Team      string `json:"team"`
+}
+
+// Alert records an attempt to exercise an unassigned role (§6.9).
+type Alert struct {
+	Attempt   int64  `json:"attempt"`
+	Principal string `json:"principal"`
+	Control   string `json:"control"`
+	Role      string `json:"role"`
+	Text      string `json:"text"`
+}
+
+// AlertDelivery records whether an alert reached its channel (§6.9).
+type AlertDelivery struct {
+	Alert   int64  `json:"alert"`
+	Channel string `json:"channel"`
+	Status  string `json:"status"`
+	Detail  string `json:"detail"`
+}
+
+// TypeInfo says how a record type is built.
+type TypeInfo struct {
+	New      func() any // a pointer to a fresh body value
+	Signed   bool       // carries sigs
+	Producer bool       // actor is ""
+	Purposes []string   // statement purposes allowed in sigs
+}
+
+// Types lists every record type of version 1.
+var Types = map[string]TypeInfo{
+	TypeGenesis:        {func() any { return new(Genesis) }, true, true, []string{PurposeEnrolSelf}},
+	TypeEnrolment:      {func() any { return new(Enrolment) }, true, false, []string{PurposeEnrolSelf, PurposeEnrolWitness}},
+	TypeKeyRevocation:  {func() any { return new(KeyRevocation) }, true, false, []string{PurposeRevoke}},
+	TypeLogKeyRotation: {func() any { return new(LogKeyRotation) }, true, true, []string{PurposeLogKey}},
+	TypeSeal:           {func() any { return new(SealBody) }, false, true, nil},
+	TypeNote:           {func() any { return new(Note) }, false, true, nil},
+	TypeProposal:       {func() any { return new(Proposal) }, true, false, []string{PurposePropose}},
+	TypeGate:           {func() any { return new(Gate) }, false, true, nil},
+	TypeAttempt:        {func() any { return new(Attempt) }, true, false, []string{PurposeSignoff, PurposeExecute, PurposeExercise}},
+	TypeOutcome:        {func() any { return new(Outcome) }, false, true, nil},
+	TypeExecution:      {func() any { return new(Execution) }, false, true, nil},
+	TypeAuditFinding:   {func() any { return new(AuditFinding) }, true, false, []string{PurposeAuditFinding}},
+	TypePersonnel:      {func() any { return new(Personnel) }, true, false, []string{PurposePersonnel}},
+	TypeAlert:          {func() any { return new(Alert) }, false, true, nil},
+	TypeAlertDelivery:  {func() any { return new(AlertDelivery) }, false, true, nil},
+}
+
+// DecodeBody decodes a record's body into the value its type defines, with
+// exactly the members listed (§3.1 rule 8). When lax is true (a bundle of a
+// newer minor version), unknown members are ignored.
+func DecodeBody(typ string, body []byte, lax bool) (any, error) {
+	info, ok := Types[typ]
+	if !ok {
+		return nil, ErrUnknownType
+	}
+	v := info.New()
+	if err := DecodeStrict(body, v, lax); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// DecodeStrict decodes validated JSON into the struct pointed to by v,
+// requiring every member its json tags name and, unless lax, refusing any
+// other.
+func DecodeStrict(raw []byte, v any, lax bool) error {
+	if err := ValidateJSON(raw, JSONLimits{}); err != nil {
+		return malformed("%v", err)
+	}
+	if err := checkShape(raw, reflect.TypeOf(v).Elem(), lax, ""); err != nil {
+		return err
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return malformed("%v", err)
+	}
+	return nil
+}
+
+type fieldSet struct {
+	names    []string
+	types    []reflect.Type
+	optional []bool
+}
+
+var shapes sync.Map // reflect.Type -> *fieldSet
+
+func fieldsOf(t reflect.Type) *fieldSet {
+	if fs, ok := shapes.Load(t); ok {
+		return fs.(*fieldSet)
+	}
+	fs := &fieldSet{}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		parts := strings.Split(f.Tag.Get("json"), ",")
+		if parts[0] == "" || parts[0] == "-" {
+			continue
+		}
+		fs.names = append(fs.names, `"`+parts[0]+`"`)
+		fs.types = append(fs.types, f.Type)
+		fs.optional = append(fs.optional, len(parts) > 1 && parts[1] == "omitempty")
+	}
+	shapes.Store(t, fs)
+	return fs
+}
+
+// checkShape walks raw alongside t and checks member sets and value kinds.
+func checkShape(raw []byte, t reflect.Type, lax bool, path string) error {
+	if len(raw) == 0 {
+		return malformed("%s: empty value", path)
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		if raw[0] != '{' {
+			return malformed("%s: want an object", where(path))
+		}
+		fs := fieldsOf(t)
+		var seen uint64
+		var err error
+		eachMember(raw, func(key, val []byte) bool {
+			for i, n := range fs.names {
+				if n == string(key) {
+					seen |= 1 << i
+					err = checkShape(val, fs.types[i], lax, path+"."+n[1:len(n)-1])
+					return err == nil
+				}
+			}
+			if !lax {
+				err = malformed("%s: unexpected member %s", where(path), key)
+			}
+			return err == nil
+		})
+		if err != nil {
+			return err
+		}
+		for i, n := range fs.names {
+			if seen&(1<<i) == 0 && !fs.optional[i] {
+				return malformed("%s: missing member %s", where(path), n)
+			}
+		}
+	case reflect.Slice:
+		if raw[0] != '[' {
+			return malformed("%s: want an array", where(path))
+		}
+		var err error
+		eachElement(raw, func(el []byte) bool {
+			err = checkShape(el, t.Elem(), lax, path+"[]")
+			return err == nil
+		})
+		return err
+	case reflect.Map:
+		if raw[0] != '{' {
+			return malformed("%s: want an object", where(path))
+		}
+		var err error
+		eachMember(raw, func(_, val []byte) bool {
+			err = checkShape(val, t.Elem(), lax, path+".*")
+			return err == nil
+		})
+		return err
+	case reflect.String:
+		if raw[0] != '"' {
+			return malformed("%s: want a string", where(path))
+		}
+	case reflect.Pointer:
+		return checkShape(raw, t.Elem(), lax, path)
+	case reflect.Bool:
+		if raw[0] != 't' && raw[0] != 'f' {
+			return malformed("%s: want true or false", where(path))
+		}
+	case reflect.Int64, reflect.Int:
+		if raw[0] != '-' && (raw[0] < '0' || raw[0] > '9') {
+			return malformed("%s: want an integer", where(path))
+		}
+	}
+	return nil
+}
+
+func where(path string) string {
+	if path == "" {
+		return "body"
+	}
+	return path[1:]
+}
