@@ -22,7 +22,7 @@ func genesisFor(t *testing.T, logKey ed25519.PrivateKey) (*Chain, []byte) {
 	for _, id := range []string{"reg.a", "reg.b"} {
 		k := testKey(id)
 		g.Registrars = append(g.Registrars, Registrar{ID: id, Kind: KindHuman, Name: id, Team: "registry", Key: HexKey(k.Public().(ed25519.PublicKey))})
-		reg := false
+		reg := true
 		st := &Statement{Purpose: PurposeEnrolSelf, Bundle: Hash{}.String(), Principal: id, Name: id, Time: at, Key: HexKey(k.Public().(ed25519.PublicKey)), Kind: KindHuman, Team: "registry", Registrar: &reg}
 		s, err := SignStatement(st, k)
 		if err != nil {

@@ -99,9 +99,24 @@ type jsonFrame struct {
 
 // keyRef locates the decoded form of a member name: a slice of the input
 // when the name has no escapes, otherwise a slice of the scratch arena.
+// tag holds the name's first eight bytes so that most comparisons need not
+// look at the bytes at all.
 type keyRef struct {
 	start, end int
+	tag        uint64
 	inArena    bool
+}
+
+// nameTag packs up to the first eight bytes of name into a word.
+func nameTag(name []byte) uint64 {
+	if len(name) >= 8 {
+		return binary.LittleEndian.Uint64(name)
+	}
+	var t uint64
+	for i, c := range name {
+		t |= uint64(c) << (8 * i)
+	}
+	return t
 }
 
 type jsonScanner struct {
@@ -337,8 +352,13 @@ func (s *jsonScanner) addKey(start, end int, escaped bool) error {
 	name := s.keyBytes(ref)
 
 	if top.set == nil && top.nkeys < linearKeyLimit {
+		ref.tag = nameTag(name)
+		size := len(name)
 		for _, k := range s.keys[top.keyBase:] {
-			if bytes.Equal(s.keyBytes(k), name) {
+			if k.tag != ref.tag || k.end-k.start != size {
+				continue
+			}
+			if size <= 8 || bytes.Equal(s.keyBytes(k), name) {
 				return duplicateKey(start, name)
 			}
 		}

@@ -1,0 +1,347 @@
+package verifier
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"sync"
+
+	"countersign/format"
+)
+
+// Rule IDs of the integrity layer (SPEC.md §8.1) and of key enrolment (§8.2).
+const (
+	RuleContainer    = "INT-CONTAINER"
+	RuleParse        = "INT-PARSE"
+	RuleVersion      = "INT-VERSION"
+	RuleSequence     = "INT-SEQUENCE"
+	RuleChain        = "INT-CHAIN"
+	RuleEnvelope     = "INT-ENVELOPE"
+	RuleStatement    = "INT-STATEMENT"
+	RuleSeal         = "INT-SEAL"
+	RuleFinalSeal    = "INT-FINAL-SEAL"
+	RuleTime         = "INT-TIME"
+	RuleTrust        = "INT-TRUST"
+	RuleCheckpoint   = "INT-CHECKPOINT"
+	RuleKeyEnrolment = "SOD-KEY-ENROLMENT"
+	batchSize        = 256
+	batchesInFlight  = 8
+	noSeq            = int64(-1)
+)
+
+// job is one signature check, run on a worker.
+type job struct {
+	pub    ed25519.PublicKey
+	prefix string
+	data   []byte
+	sig    []byte
+	ok     bool
+	// what to report if it fails
+	rule string
+	msg  string
+}
+
+// item is one line of the bundle on its way through the pipeline.
+type item struct {
+	pos      int64
+	bytes    int64
+	rec      *format.Record // nil if the line could not be parsed
+	body     any
+	stmts    []*format.Statement // parallel to rec.Sigs; nil where unusable
+	jobs     []*job
+	findings []Finding
+	effect   func(*State) // applied to a State once the record is checked
+}
+
+type batch struct {
+	items []*item
+	done  chan struct{}
+}
+
+// verification holds one Verify call.
+type verification struct {
+	trust Trust
+	opts  Options
+
+	// scan stage
+	ahead     *State
+	pos       int64
+	prevHash  format.Hash
+	prevTime  string
+	havePrev  bool
+	expectSeq int64
+	trailer   *format.Trailer
+	trailerAt int64
+	afterTrl  bool
+	cpChecked bool
+	genesisOK bool
+	stopped   bool
+
+	// finish stage
+	state    *State
+	findings []Finding
+	omitted  int
+	counts   Counts
+	bundle   Bundle
+	problems []*format.ContainerError
+	mu       sync.Mutex
+}
+
+func newRun(trust Trust, opts Options) *verification {
+	return &verification{trust: trust, opts: opts, ahead: newState(), state: newState(), trailerAt: noSeq}
+}
+
+func (v *verification) run(ctx context.Context, r io.Reader) error {
+	cr := &countingReader{r: r}
+	rd := format.NewReader(cr)
+	defer rd.Close()
+	rd.OnProblem = func(e *format.ContainerError) {
+		v.mu.Lock()
+		v.problems = append(v.problems, e)
+		v.mu.Unlock()
+	}
+
+	// The first line must be a parseable genesis record, or this is not a
+	// bundle at all.
+	first, err := rd.Next()
+	if err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, format.ErrNotBundle) {
+			return fmt.Errorf("%w: no genesis record", format.ErrNotBundle)
+		}
+		var ce *format.ContainerError
+		if errors.As(err, &ce) {
+			return fmt.Errorf("%w: %v", format.ErrNotBundle, ce)
+		}
+		return err
+	}
+	if first.TooLong {
+		return fmt.Errorf("%w: first line is not a genesis record", format.ErrNotBundle)
+	}
+	g, err := format.ParseRecord(first.Bytes)
+	if err != nil || g.Type != format.TypeGenesis {
+		return fmt.Errorf("%w: first line is not a genesis record", format.ErrNotBundle)
+	}
+
+	work := make(chan *batch, batchesInFlight)
+	ordered := make(chan *batch, batchesInFlight)
+	var wg sync.WaitGroup
+	for i := 0; i < v.opts.Workers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := range work {
+				for _, it := range b.items {
+					for _, j := range it.jobs {
+						j.ok = format.Verify(j.pub, j.prefix, j.data, j.sig)
+					}
+				}
+				close(b.done)
+			}
+		}()
+	}
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		for b := range ordered {
+			<-b.done
+			for _, it := range b.items {
+				v.finish(it)
+			}
+		}
+	}()
+
+	var readErr error
+	cur := &batch{done: make(chan struct{})}
+	send := func() {
+		if len(cur.items) == 0 {
+			return
+		}
+		ordered <- cur
+		work <- cur
+		cur = &batch{done: make(chan struct{})}
+	}
+	line := first
+	for {
+		if ctx.Err() != nil {
+			readErr = ctx.Err()
+			break
+		}
+		it := v.scan(line, cr.n)
+		if it != nil {
+			cur.items = append(cur.items, it)
+			if len(cur.items) == batchSize {
+				send()
+			}
+		}
+		if v.stopped {
+			break
+		}
+		line, err = rd.Next()
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				var ce *format.ContainerError
+				if !errors.As(err, &ce) {
+					readErr = err
+				}
+			}
+			break
+		}
+	}
+	if readErr == nil && !v.stopped {
+		if it := v.end(cr.n); it != nil {
+			cur.items = append(cur.items, it)
+		}
+	}
+	send()
+	close(ordered)
+	close(work)
+	wg.Wait()
+	<-finished
+	if readErr != nil {
+		return fmt.Errorf("failed to read bundle: %w", readErr)
+	}
+	v.counts.Bytes = cr.n
+	for _, p := range v.problems {
+		v.add(Finding{Rule: RuleContainer, Message: p.Msg + " (frame at byte " + strconv.FormatInt(p.Offset, 10) + ")"})
+	}
+	return nil
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+func (v *verification) add(f Finding) {
+	if f.Records == nil {
+		f.Records = []int64{}
+	}
+	if len(v.findings) >= v.opts.MaxFindings {
+		v.omitted++
+		return
+	}
+	v.findings = append(v.findings, f)
+}
+
+// finish runs in sequence order once an item's signatures are checked.
+func (v *verification) finish(it *item) {
+	ok := true
+	for _, j := range it.jobs {
+		v.counts.Signatures++
+		if !j.ok {
+			it.findings = append(it.findings, Finding{Rule: j.rule, Message: j.msg, Records: []int64{it.pos}})
+		}
+	}
+	for _, f := range it.findings {
+		if f.Rule != "" {
+			ok = false
+		}
+	}
+	if it.rec != nil {
+		v.counts.Records++
+		v.counts.Statements += int64(len(it.rec.Sigs))
+		if it.rec.Type == format.TypeSeal {
+			v.counts.Seals++
+		}
+		if it.effect != nil {
+			it.effect(v.state)
+		}
+		v.state.Seq = it.rec.Seq
+		v.state.Time = it.rec.Time
+		v.bundle.Head = it.rec.Hash.String()
+	} else if it.pos >= 0 {
+		v.counts.Records++
+	}
+	for _, f := range it.findings {
+		v.add(f)
+	}
+	if v.opts.Observer != nil && it.pos >= 0 {
+		ev := &Event{Seq: it.pos, OK: ok, Findings: it.findings, Bytes: it.bytes, State: v.state}
+		if it.rec != nil {
+			ev.Type, ev.Actor, ev.Time = it.rec.Type, it.rec.Actor, it.rec.Time
+		}
+		v.opts.Observer.Record(ev)
+	}
+}
+
+func (v *verification) result() *Result {
+	res := &Result{Format: ResultFormat, Version: ResultVersion, Bundle: v.bundle, Counts: v.counts, FindingsOmitted: v.omitted}
+	res.Bundle.Genesis = v.state.Genesis.String()
+	res.Bundle.ID = v.state.BundleID
+	res.Bundle.Organisation = v.state.Org.Name
+	res.Counts.Principals = int64(len(v.state.Principals))
+	res.Counts.Keys = int64(len(v.state.Keys))
+	sort.SliceStable(v.findings, func(i, j int) bool {
+		a, b := v.findings[i], v.findings[j]
+		fa, fb := firstRecord(a), firstRecord(b)
+		if fa != fb {
+			return fa < fb
+		}
+		if a.Rule != b.Rule {
+			return a.Rule < b.Rule
+		}
+		return a.Message < b.Message
+	})
+	res.Findings = v.findings
+	if res.Findings == nil {
+		res.Findings = []Finding{}
+	}
+	authFailed := false
+	for _, f := range res.Findings {
+		if f.Rule == RuleTrust {
+			authFailed = true
+		}
+	}
+	switch {
+	case authFailed:
+		res.Authenticity = AuthFailed
+	case v.trust.pinned:
+		res.Authenticity = AuthEstablished
+	default:
+		res.Authenticity = AuthNotEstablished
+	}
+	switch {
+	case len(res.Findings) > 0 || res.FindingsOmitted > 0:
+		res.Verdict = VerdictFail
+		if res.Authenticity == AuthEstablished {
+			// Authenticity is only established for an intact bundle.
+			res.Authenticity = AuthNotEstablished
+			if !hasIntegrityFinding(res.Findings) {
+				res.Authenticity = AuthEstablished
+			}
+		}
+	case v.trust.pinned || v.trust.unsafe:
+		res.Verdict = VerdictPass
+	default:
+		res.Verdict = VerdictUnauthenticated
+	}
+	return res
+}
+
+func hasIntegrityFinding(fs []Finding) bool {
+	for _, f := range fs {
+		if len(f.Rule) > 4 && f.Rule[:4] == "INT-" {
+			return true
+		}
+	}
+	return false
+}
+
+func firstRecord(f Finding) int64 {
+	if len(f.Records) == 0 {
+		return 1<<62 - 1
+	}
+	return f.Records[0]
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -1,0 +1,394 @@
+package verifier
+
+import (
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"strings"
+
+	"countersign/format"
+)
+
+// scan checks one line in sequence: everything but the signature checks,
+// which it queues as jobs. It keeps its own state (v.ahead) because it runs
+// ahead of the finish stage.
+func (v *verification) scan(l format.Line, bytes int64) *item {
+	it := &item{pos: v.pos, bytes: bytes}
+	fail := func(rule, format string, args ...any) {
+		it.findings = append(it.findings, Finding{Rule: rule, Message: fmt.Sprintf(format, args...), Records: []int64{it.pos}})
+	}
+	if v.trailer != nil {
+		// Nothing may follow the trailer.
+		if !v.afterTrl {
+			v.afterTrl = true
+			fail(RuleFinalSeal, "line %d follows the final seal", l.Index+1)
+		}
+		it.pos = noSeq
+		return it
+	}
+	if format.IsTrailer(l.Bytes) && !l.TooLong {
+		t, err := format.ParseTrailer(l.Bytes)
+		if err != nil {
+			fail(RuleFinalSeal, "final seal does not parse: %v", err)
+			v.trailer = &format.Trailer{}
+		} else {
+			v.trailer = t
+		}
+		v.trailerAt = v.pos
+		it.pos = noSeq
+		return it
+	}
+	v.pos++
+	if v.opts.StopAt && it.pos >= v.opts.StopAfter {
+		v.stopped = true
+	}
+
+	var rec *format.Record
+	var err error
+	if l.TooLong {
+		err = fmt.Errorf("line longer than %d bytes", format.MaxLine)
+	} else {
+		rec, err = format.ParseRecord(l.Bytes)
+	}
+	hash := format.RecordHash(l.Bytes)
+	if err != nil {
+		fail(RuleParse, "record %d does not parse: %v", it.pos, err)
+		v.link(it, nil, hash)
+		return it
+	}
+	it.rec = rec
+	v.link(it, rec, hash)
+
+	info, known := format.Types[rec.Type]
+	if !known {
+		fail(RuleParse, "record %d has unknown type %q (an unknown type fails closed)", it.pos, rec.Type)
+		return it
+	}
+	body, err := format.DecodeBody(rec.Type, rec.Body, v.ahead.Lax)
+	if err != nil {
+		fail(RuleParse, "record %d (%s) body: %v", it.pos, rec.Type, err)
+		return it
+	}
+	it.body = body
+	if info.Producer && rec.Actor != "" {
+		fail(RuleParse, "record %d (%s) is the producer's and must have an empty actor", it.pos, rec.Type)
+	}
+	if !info.Producer && rec.Actor == "" {
+		fail(RuleParse, "record %d (%s) must name its actor", it.pos, rec.Type)
+	}
+	if info.Signed != (len(rec.Sigs) > 0) {
+		if info.Signed {
+			fail(RuleParse, "record %d (%s) must carry signed statements", it.pos, rec.Type)
+		} else {
+			fail(RuleParse, "record %d (%s) must not carry statements", it.pos, rec.Type)
+		}
+		return it
+	}
+
+	// Envelope signature (§3.3) under the log key in force.
+	if rec.Type == format.TypeGenesis {
+		if it.pos != 0 {
+			fail(RuleParse, "record %d is a second genesis record", it.pos)
+			return it
+		}
+		v.genesis(it, rec, body.(*format.Genesis))
+	} else if rec.Type != format.TypeGenesis && it.pos == 0 {
+		fail(RuleParse, "record 0 is not a genesis record")
+	}
+	if lk := v.ahead.LogKey; lk != nil {
+		if rec.LKey != lk.ID {
+			fail(RuleEnvelope, "record %d is signed by key %s, but the log key in force is %s", it.pos, short(rec.LKey), short(lk.ID))
+		} else {
+			it.jobs = append(it.jobs, &job{pub: lk.Pub, prefix: format.PrefixEnvelope, data: rec.Unsigned(), sig: rec.LSig,
+				rule: RuleEnvelope, msg: fmt.Sprintf("record %d: envelope signature does not verify under the log key", it.pos)})
+		}
+	}
+	if rec.Type == format.TypeGenesis {
+		return it
+	}
+
+	// Statements (§5.1).
+	it.stmts = make([]*format.Statement, len(rec.Sigs))
+	for i := range rec.Sigs {
+		it.stmts[i] = v.statement(it, rec, info, i, fail)
+	}
+	v.interpret(it, rec, body, fail)
+	return it
+}
+
+// link checks sequence, chain and time (§3.4) and moves the chain on.
+func (v *verification) link(it *item, rec *format.Record, hash format.Hash) {
+	if rec != nil {
+		if rec.Seq != v.expectSeq {
+			msg := fmt.Sprintf("record at position %d has sequence number %d", it.pos, rec.Seq)
+			switch {
+			case rec.Seq > v.expectSeq:
+				msg += fmt.Sprintf(": records %d to %d are missing", v.expectSeq, rec.Seq-1)
+			default:
+				msg += fmt.Sprintf(", expected %d: a record is repeated or out of order", v.expectSeq)
+			}
+			it.findings = append(it.findings, Finding{Rule: RuleSequence, Message: msg, Records: []int64{it.pos}})
+		}
+		if v.havePrev && rec.Prev != v.prevHash {
+			it.findings = append(it.findings, Finding{Rule: RuleChain, Message: fmt.Sprintf("record %d does not link to the record before it (prev %s, previous record hashes to %s)", it.pos, short(rec.Prev), short(v.prevHash)), Records: []int64{it.pos}})
+		}
+		if !v.havePrev && !rec.Prev.IsZero() {
+			it.findings = append(it.findings, Finding{Rule: RuleChain, Message: "genesis record's prev is not zero", Records: []int64{it.pos}})
+		}
+		if v.prevTime != "" && rec.Time < v.prevTime {
+			it.findings = append(it.findings, Finding{Rule: RuleTime, Message: fmt.Sprintf("record %d claims time %s, earlier than the previous record's %s", it.pos, rec.Time, v.prevTime), Records: []int64{it.pos}})
+		}
+		v.prevTime = rec.Time
+		v.expectSeq = rec.Seq + 1
+	} else {
+		v.expectSeq++
+	}
+	v.prevHash = hash
+	v.havePrev = true
+	if cp := v.opts.Checkpoint; cp != nil && cp.Seal != nil && it.pos == cp.Seal.Count-1 {
+		v.cpChecked = true
+		if cp.Seal.Head != hash.String() {
+			it.findings = append(it.findings, Finding{Rule: RuleCheckpoint, Message: fmt.Sprintf("fork: the checkpoint says record %d hashes to %s, this bundle's record %d hashes to %s", it.pos, cp.Seal.Head[:16], it.pos, short(hash)), Records: []int64{it.pos}})
+		}
+		if lk := v.ahead.LogKey; lk != nil {
+			v.checkpointSig(it, lk)
+		}
+	}
+}
+
+func (v *verification) checkpointSig(it *item, lk *KeyState) {
+	cp := v.opts.Checkpoint
+	if cp.LKey != lk.ID {
+		it.findings = append(it.findings, Finding{Rule: RuleCheckpoint, Message: fmt.Sprintf("checkpoint is signed by key %s, not by the log key in force at record %d", short(cp.LKey), it.pos), Records: []int64{it.pos}})
+		return
+	}
+	it.jobs = append(it.jobs, &job{pub: lk.Pub, prefix: format.PrefixSeal, data: cp.Seal.Raw, sig: cp.Sig, rule: RuleCheckpoint, msg: "checkpoint signature does not verify under the bundle's log key"})
+}
+
+// genesis checks record 0 (§6.1) and the trust root.
+func (v *verification) genesis(it *item, rec *format.Record, g *format.Genesis) {
+	fail := func(rule, format string, args ...any) {
+		it.findings = append(it.findings, Finding{Rule: rule, Message: fmt.Sprintf(format, args...), Records: []int64{0}})
+	}
+	gh := rec.Hash
+	v.ahead.Genesis = gh
+	v.bundleInfo(g)
+	if g.Format != format.FormatName {
+		fail(RuleVersion, "genesis names format %q, not %q", g.Format, format.FormatName)
+		v.stopped = true
+		return
+	}
+	major, minor, ok := parseVersion(g.Version)
+	if !ok || major != format.VersionMajor {
+		fail(RuleVersion, "bundle declares format version %q; this verifier reads major version %d only", g.Version, format.VersionMajor)
+		v.stopped = true
+		return
+	}
+	lax := minor > format.VersionMinor
+	if v.trust.pinned && gh != v.trust.genesis {
+		fail(RuleTrust, "genesis hash %s does not match the pinned trust root %s: this bundle was not made under the key you trust", gh, v.trust.genesis)
+	}
+	if v.opts.Checkpoint != nil && v.opts.Checkpoint.Seal != nil && v.opts.Checkpoint.Seal.Bundle != gh.String() {
+		fail(RuleCheckpoint, "checkpoint is for bundle %s, not this bundle %s", v.opts.Checkpoint.Seal.Bundle[:16], short(gh))
+	}
+	logPub, err := format.ParsePublicKey(g.LogKey)
+	if err != nil {
+		fail(RuleParse, "genesis log key: %v", err)
+		v.stopped = true
+		return
+	}
+	if !ValidTZ(g.Org.TZ) {
+		fail(RuleParse, "genesis time zone %q is not an IANA zone name", g.Org.TZ)
+	}
+	if !format.ValidID(g.BundleID) {
+		fail(RuleParse, "genesis bundle_id %q is not an identifier", g.BundleID)
+	}
+	if g.Governance.N < 1 {
+		fail(RuleParse, "genesis governance n must be at least 1")
+	}
+	logID := format.KeyIDOf(logPub)
+	if len(g.Registrars) < 2 {
+		fail(RuleKeyEnrolment, "genesis names %d registrars; at least two are required", len(g.Registrars))
+	}
+	if len(rec.Sigs) != len(g.Registrars) {
+		fail(RuleKeyEnrolment, "genesis carries %d statements for %d registrars", len(rec.Sigs), len(g.Registrars))
+	}
+	type reg struct {
+		p   format.Principal
+		key *KeyState
+	}
+	var regs []reg
+	seenID := map[string]bool{}
+	seenKey := map[format.Hash]bool{logID: true}
+	for i, r := range g.Registrars {
+		p := format.Principal{ID: r.ID, Kind: r.Kind, Name: r.Name, Team: r.Team}
+		if msg := checkPrincipal(p); msg != "" {
+			fail(RuleParse, "genesis registrar %d: %s", i+1, msg)
+			continue
+		}
+		pub, err := format.ParsePublicKey(r.Key)
+		if err != nil {
+			fail(RuleKeyEnrolment, "genesis registrar %s: key refused: %v", r.ID, err)
+			continue
+		}
+		kid := format.KeyIDOf(pub)
+		if seenID[r.ID] || seenKey[kid] {
+			fail(RuleKeyEnrolment, "genesis registrar %s repeats an ID or a key", r.ID)
+			continue
+		}
+		seenID[r.ID], seenKey[kid] = true, true
+		ks := &KeyState{ID: kid, Pub: pub, Principal: r.ID, EnrolledAt: 0, RevokedAt: -1}
+		if i < len(rec.Sigs) {
+			sg := rec.Sigs[i]
+			st, err := format.ParseStatement(sg.Stmt)
+			switch {
+			case err != nil:
+				fail(RuleStatement, "genesis statement %d: %v", i+1, err)
+				continue
+			case st.Purpose != format.PurposeEnrolSelf || st.Bundle != (format.Hash{}).String() || st.Principal != r.ID ||
+				st.Name != r.Name || st.Kind != r.Kind || st.Team != r.Team || st.Key != r.Key || st.Registrar == nil || !*st.Registrar:
+				fail(RuleKeyEnrolment, "genesis statement %d is not %s's proof of possession of the key named for them", i+1, r.ID)
+				continue
+			case sg.Key != kid:
+				fail(RuleStatement, "genesis statement %d names key %s, not %s's", i+1, short(sg.Key), r.ID)
+				continue
+			}
+			it.jobs = append(it.jobs, &job{pub: pub, prefix: format.PrefixStatement, data: sg.Stmt, sig: sg.Sig, rule: RuleStatement,
+				msg: fmt.Sprintf("record 0: proof-of-possession signature of registrar %s does not verify", r.ID)})
+		}
+		regs = append(regs, reg{p, ks})
+	}
+	apply := func(s *State) {
+		s.Genesis = gh
+		s.Org = g.Org
+		s.BundleID = g.BundleID
+		s.Lax = lax
+		s.Governance = g.Governance.N
+		s.LogKey = &KeyState{ID: logID, Pub: logPub, EnrolledAt: 0, RevokedAt: -1}
+		s.Keys[logID] = s.LogKey
+		for _, r := range regs {
+			k := *r.key
+			s.Keys[k.ID] = &k
+			s.Principals[r.p.ID] = &PrincipalState{Principal: r.p, Registrar: true, EnrolledAt: 0, Keys: []format.Hash{k.ID}}
+		}
+	}
+	apply(v.ahead)
+	it.effect = apply
+	v.genesisOK = true
+}
+
+func (v *verification) bundleInfo(g *format.Genesis) {
+	v.mu.Lock()
+	v.bundle.FormatVersion = g.Version
+	v.mu.Unlock()
+}
+
+func parseVersion(s string) (major, minor int, ok bool) {
+	a, b, found := strings.Cut(s, ".")
+	if !found {
+		return 0, 0, false
+	}
+	var err1, err2 error
+	major, err1 = atoiStrict(a)
+	minor, err2 = atoiStrict(b)
+	return major, minor, err1 == nil && err2 == nil
+}
+
+func atoiStrict(s string) (int, error) {
+	if s == "" || len(s) > 6 || (len(s) > 1 && s[0] == '0') {
+		return 0, errors.New("bad number")
+	}
+	n := 0
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return 0, errors.New("bad number")
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, nil
+}
+
+// ValidTZ reports whether s looks like an IANA time zone name. The verifier
+// does not need the zone database for integrity, only a well-formed name.
+func ValidTZ(s string) bool {
+	if s == "UTC" {
+		return true
+	}
+	if len(s) == 0 || len(s) > 64 || !strings.Contains(s, "/") {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '/' || c == '_' || c == '-' || c == '+') {
+			return false
+		}
+	}
+	return true
+}
+
+func checkPrincipal(p format.Principal) string {
+	switch {
+	case !format.ValidID(p.ID):
+		return fmt.Sprintf("principal ID %q is not an identifier", p.ID)
+	case p.Kind != format.KindHuman && p.Kind != format.KindAgent:
+		return fmt.Sprintf("principal %s has kind %q, not human or agent", p.ID, p.Kind)
+	case strings.TrimSpace(p.Name) == "":
+		return fmt.Sprintf("principal %s has no printed name", p.ID)
+	case !format.ValidID(p.Team):
+		return fmt.Sprintf("principal %s has team %q, not an identifier", p.ID, p.Team)
+	}
+	return ""
+}
+
+// statement checks one element of sigs (§5.1) and queues its signature.
+func (v *verification) statement(it *item, rec *format.Record, info format.TypeInfo, i int, fail func(string, string, ...any)) *format.Statement {
+	sg := rec.Sigs[i]
+	st, err := format.ParseStatement(sg.Stmt)
+	if err != nil {
+		fail(RuleStatement, "record %d statement %d: %v", it.pos, i+1, err)
+		return nil
+	}
+	allowed := false
+	for _, p := range info.Purposes {
+		if p == st.Purpose {
+			allowed = true
+		}
+	}
+	if !allowed {
+		fail(RuleStatement, "record %d statement %d has purpose %q, which a %s record does not take", it.pos, i+1, st.Purpose, rec.Type)
+		return nil
+	}
+	if st.Bundle != v.ahead.Genesis.String() {
+		fail(RuleStatement, "record %d statement %d was made for bundle %s, not this one (%s): replayed from another bundle", it.pos, i+1, st.Bundle[:min(16, len(st.Bundle))], short(v.ahead.Genesis))
+		return nil
+	}
+	var pub ed25519.PublicKey
+	switch st.Purpose {
+	case format.PurposeEnrolSelf, format.PurposeLogKey:
+		// Proof of possession: the key is in the statement itself.
+		p, err := format.ParsePublicKey(st.Key)
+		if err != nil {
+			fail(RuleKeyEnrolment, "record %d statement %d: key refused: %v", it.pos, i+1, err)
+			return nil
+		}
+		if format.KeyIDOf(p) != sg.Key {
+			fail(RuleStatement, "record %d statement %d: key ID %s is not the ID of the key it states", it.pos, i+1, short(sg.Key))
+			return nil
+		}
+		pub = p
+	default:
+		k, why := v.ahead.keyFor(sg.Key, st.Principal, it.pos)
+		if k == nil {
+			fail(RuleStatement, "record %d statement %d by %s: %s", it.pos, i+1, st.Principal, why)
+			return nil
+		}
+		p := v.ahead.Principals[st.Principal]
+		if p == nil || p.Name != st.Name {
+			fail(RuleStatement, "record %d statement %d: printed name %q is not %s's enrolled name", it.pos, i+1, st.Name, st.Principal)
+			return nil
+		}
+		pub = k.Pub
+	}
+	it.jobs = append(it.jobs, &job{pub: pub, prefix: format.PrefixStatement, data: sg.Stmt, sig: sg.Sig, rule: RuleStatement,
+		msg: fmt.Sprintf("record %d: statement %d signature by %s does not verify", it.pos, i+1, st.Principal)})
+	return st
+}

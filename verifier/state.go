@@ -1,0 +1,105 @@
+package verifier
+
+import (
+	"crypto/ed25519"
+	"sort"
+
+	"countersign/format"
+)
+
+// State is what a bundle says was true after a given record: who the
+// principals are, which keys they hold, who the registrars are and which
+// log key is in force. The rules, the register, the reports and the
+// browser all read this one model.
+type State struct {
+	// Seq is the last record applied.
+	Seq int64
+	// Time is that record's claimed time.
+	Time string
+	// Genesis is the bundle's genesis hash.
+	Genesis format.Hash
+	// Org is the organisation named in genesis.
+	Org format.Org
+	// BundleID is the bundle ID named in genesis.
+	BundleID string
+	// Lax is set when the bundle declares a newer minor version.
+	Lax bool
+
+	Principals map[string]*PrincipalState
+	Keys       map[format.Hash]*KeyState
+	LogKey     *KeyState
+	// Governance is the number of registrar sign-offs a change run needs
+	// while no policy defines its gate.
+	Governance int64
+}
+
+// PrincipalState is one principal as enrolled.
+type PrincipalState struct {
+	format.Principal
+	Registrar  bool
+	EnrolledAt int64
+	Keys       []format.Hash
+}
+
+// KeyState is one enrolled key.
+type KeyState struct {
+	ID         format.Hash
+	Pub        ed25519.PublicKey
+	Principal  string // "" for a log key
+	EnrolledAt int64
+	RevokedAt  int64 // -1 while in force
+}
+
+// InForce reports whether the key may sign at sequence number seq.
+func (k *KeyState) InForce(seq int64) bool {
+	return k.RevokedAt < 0 || seq <= k.RevokedAt
+}
+
+func newState() *State {
+	return &State{
+		Seq:        -1,
+		Principals: map[string]*PrincipalState{},
+		Keys:       map[format.Hash]*KeyState{},
+	}
+}
+
+// PrincipalIDs returns the principal IDs in sorted order.
+func (s *State) PrincipalIDs() []string {
+	ids := make([]string, 0, len(s.Principals))
+	for id := range s.Principals {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// Registrars returns the IDs of the registrars, sorted.
+func (s *State) Registrars() []string {
+	var ids []string
+	for _, id := range s.PrincipalIDs() {
+		if s.Principals[id].Registrar {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// keyFor returns the key with ID kid if it is enrolled for principal and in
+// force at seq.
+func (s *State) keyFor(kid format.Hash, principal string, seq int64) (*KeyState, string) {
+	k, ok := s.Keys[kid]
+	switch {
+	case !ok:
+		return nil, "key " + short(kid) + " is not enrolled"
+	case k.Principal != principal:
+		if k.Principal == "" {
+			return nil, "key " + short(kid) + " is a log key, not " + principal + "'s"
+		}
+		return nil, "key " + short(kid) + " belongs to " + k.Principal + ", not " + principal
+	case !k.InForce(seq):
+		return nil, "key " + short(kid) + " of " + principal + " was revoked at record " + itoa(k.RevokedAt)
+	}
+	return k, ""
+}
+
+func short(h format.Hash) string { return h.String()[:16] }

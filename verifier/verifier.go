@@ -1,0 +1,174 @@
+// Package verifier checks a countersign evidence bundle offline: first its
+// integrity (container, parsing, sequence, chain, envelope and statement
+// signatures, seals, the final seal, time, the pinned trust root and any
+// checkpoint), then the segregation-of-duties rules. Each check is a named
+// step that cites the section of SPEC.md it enforces.
+//
+// Verify reads the bundle in one pass with memory that does not grow with
+// its length; signature checks run on all cores and the rest streams. The
+// Result is deterministic: the same bundle and inputs give the same bytes
+// of JSON.
+//
+// The verifier never imports the enforcement core: a bug shared with the
+// producer would hide itself.
+package verifier
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+
+	"countersign/format"
+)
+
+// Trust is the trust root a relying party obtained out of band: the
+// genesis hash of the bundle, which pins the log key and the initial
+// registrars (SPEC.md §6.1). The zero Trust pins nothing.
+type Trust struct {
+	genesis format.Hash
+	pinned  bool
+	unsafe  bool
+}
+
+// PinGenesis returns a trust root pinning the genesis hash written as 64
+// lowercase hex characters.
+func PinGenesis(fingerprint string) (Trust, error) {
+	h, err := format.ParseHash(fingerprint)
+	if err != nil {
+		return Trust{}, fmt.Errorf("trust fingerprint: %w", err)
+	}
+	return Trust{genesis: h, pinned: true}, nil
+}
+
+// UnsafeNoTrust returns a trust root that pins nothing and says so: the
+// verdict can be "pass" but authenticity is "not-established".
+func UnsafeNoTrust() Trust { return Trust{unsafe: true} }
+
+// Options are per-verification settings.
+type Options struct {
+	// Checkpoint, when set, is a seal received earlier that the bundle must
+	// extend (SPEC.md §7.3).
+	Checkpoint *format.Trailer
+	// Observer, when set, is called in order for every record once its
+	// checks are done, and with progress.
+	Observer Observer
+	// Workers is the number of signature-checking goroutines; 0 means one
+	// per CPU.
+	Workers int
+	// MaxFindings caps the findings kept in the Result (0 means 1000); the
+	// rest are counted in FindingsOmitted.
+	MaxFindings int
+	// StopAfter, when >= 0 and set with StopAt, stops reading after the
+	// record with that sequence number (for state-as-of queries).
+	StopAt    bool
+	StopAfter int64
+}
+
+// Observer receives per-record status in sequence order.
+type Observer interface {
+	Record(ev *Event)
+}
+
+// ObserverFunc adapts a function to Observer.
+type ObserverFunc func(ev *Event)
+
+// Record calls f.
+func (f ObserverFunc) Record(ev *Event) { f(ev) }
+
+// Event is the status of one record. State is the state after the record;
+// it is only valid during the call.
+type Event struct {
+	Seq      int64
+	Type     string
+	Actor    string
+	Time     string
+	OK       bool
+	Findings []Finding
+	Bytes    int64 // compressed bytes consumed so far
+	State    *State
+}
+
+// Verdicts and authenticity labels (SPEC.md §8.4).
+const (
+	VerdictPass            = "pass"
+	VerdictFail            = "fail"
+	VerdictUnauthenticated = "unauthenticated"
+
+	AuthEstablished    = "established"
+	AuthNotEstablished = "not-established"
+	AuthFailed         = "failed"
+)
+
+// ResultFormat names the JSON document Verify's Result marshals to.
+const (
+	ResultFormat  = "countersign-verify-result"
+	ResultVersion = 1
+)
+
+// Result is the outcome of a verification.
+type Result struct {
+	Format          string    `json:"format"`
+	Version         int       `json:"version"`
+	Verdict         string    `json:"verdict"`
+	Authenticity    string    `json:"authenticity"`
+	Bundle          Bundle    `json:"bundle"`
+	Counts          Counts    `json:"counts"`
+	Findings        []Finding `json:"findings"`
+	FindingsOmitted int       `json:"findings_omitted"`
+}
+
+// Bundle describes what was verified.
+type Bundle struct {
+	Genesis       string `json:"genesis"`
+	ID            string `json:"id"`
+	Organisation  string `json:"organisation"`
+	FormatVersion string `json:"format_version"`
+	Head          string `json:"head"`
+	FinalSeal     string `json:"final_seal,omitempty"`
+}
+
+// Counts are what the verifier read and checked.
+type Counts struct {
+	Records    int64 `json:"records"`
+	Signatures int64 `json:"signatures"`
+	Statements int64 `json:"statements"`
+	Seals      int64 `json:"seals"`
+	Principals int64 `json:"principals"`
+	Keys       int64 `json:"keys"`
+	Runs       int64 `json:"runs"`
+	Refusals   int64 `json:"refusals"`
+	Bytes      int64 `json:"bytes"`
+}
+
+// Finding is one thing wrong, with the rule it breaks and the records
+// (sequence numbers) involved.
+type Finding struct {
+	Rule    string  `json:"rule"`
+	Message string  `json:"message"`
+	Records []int64 `json:"records"`
+}
+
+// ErrNotBundle is returned for input that is not a bundle at all.
+var ErrNotBundle = format.ErrNotBundle
+
+// Verify checks the bundle read from r. It returns an error only when r is
+// not a bundle at all (ErrNotBundle) or cannot be read; everything wrong
+// inside a readable bundle is a finding in the Result.
+func Verify(ctx context.Context, r io.Reader, trust Trust, opts Options) (*Result, error) {
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	if opts.MaxFindings <= 0 {
+		opts.MaxFindings = 1000
+	}
+	v := newRun(trust, opts)
+	if err := v.run(ctx, r); err != nil {
+		return nil, err
+	}
+	return v.result(), nil
+}
+
+// IsNotBundle reports whether err means the input was not a bundle.
+func IsNotBundle(err error) bool { return errors.Is(err, format.ErrNotBundle) }
