@@ -1,0 +1,156 @@
+package format
+
+import (
+	"fmt"
+	"math/big"
+	"regexp"
+	"strings"
+)
+
+// Change classes (SPEC.md §6.8): organisation and policy facts change only
+// through gated runs of these classes.
+const (
+	ClassPolicy         = "change.policy"
+	ClassControl        = "change.control"
+	ClassRole           = "change.role"
+	ClassReportingLine  = "change.reporting_line"
+	ClassException      = "change.exception"
+	ClassSmallOrg       = "change.small_org"
+	ClassSmallOrgReview = "change.small_org_review"
+)
+
+// IsChangeClass reports whether class is a change class.
+func IsChangeClass(class string) bool { return strings.HasPrefix(class, "change.") }
+
+// Grant roles.
+const (
+	GrantMaker   = "maker"
+	GrantChecker = "checker"
+)
+
+// Grant lets a principal act as maker or checker for some action classes,
+// up to a limit.
+type Grant struct {
+	Principal string   `json:"principal"`
+	Role      string   `json:"role"`
+	Classes   []string `json:"classes"`
+	MaxAmount string   `json:"max_amount"`
+	Currency  string   `json:"currency"`
+}
+
+// GateDef defines the gate an action class must pass.
+type GateDef struct {
+	Class  string  `json:"class"`
+	Gate   string  `json:"gate"`
+	Stages []Stage `json:"stages"`
+}
+
+// PolicyAction is the action of a change.policy run: a whole policy.
+type PolicyAction struct {
+	Class   string    `json:"class"`
+	Version int64     `json:"version"`
+	Control string    `json:"control"`
+	Grants  []Grant   `json:"grants"`
+	Gates   []GateDef `json:"gates"`
+}
+
+// ControlAction defines or renames a control.
+type ControlAction struct {
+	Class    string `json:"class"`
+	Control  string `json:"control"`
+	Name     string `json:"name"`
+	Material bool   `json:"material"`
+}
+
+// Control lifecycle roles (AG-259).
+var ControlRoles = []string{"build", "operate", "approve", "validate", "audit"}
+
+// RoleAction assigns or unassigns a control role.
+type RoleAction struct {
+	Class         string `json:"class"`
+	Control       string `json:"control"`
+	Role          string `json:"role"`
+	Principal     string `json:"principal"`
+	Op            string `json:"op"`
+	Justification string `json:"justification"`
+}
+
+// ReportingLineAction sets a principal's manager.
+type ReportingLineAction struct {
+	Class     string `json:"class"`
+	Principal string `json:"principal"`
+	Manager   string `json:"manager"`
+}
+
+// ExceptionAction grants a time-limited exception to role segregation.
+type ExceptionAction struct {
+	Class          string   `json:"class"`
+	Exception      string   `json:"exception"`
+	Holder         string   `json:"holder"`
+	Control        string   `json:"control"`
+	Roles          []string `json:"roles"`
+	RiskAssessment string   `json:"risk_assessment"`
+	Starts         string   `json:"starts"`
+	Expires        string   `json:"expires"`
+}
+
+// SmallOrgAction documents a small-organisation combined-role exception.
+type SmallOrgAction struct {
+	Class                string   `json:"class"`
+	Exception            string   `json:"exception"`
+	Control              string   `json:"control"`
+	People               int64    `json:"people"`
+	Roles                []string `json:"roles"`
+	Documentation        string   `json:"documentation"`
+	RiskAssessment       string   `json:"risk_assessment"`
+	CompensatingControls []string `json:"compensating_controls"`
+	ReviewBy             string   `json:"review_by"`
+}
+
+// SmallOrgReviewAction records a quarterly review of a small-organisation
+// exception.
+type SmallOrgReviewAction struct {
+	Class        string `json:"class"`
+	Exception    string `json:"exception"`
+	Outcome      string `json:"outcome"`
+	Notes        string `json:"notes"`
+	NextReviewBy string `json:"next_review_by"`
+}
+
+// ChangeTypes maps each change class to its action type.
+var ChangeTypes = map[string]func() any{
+	ClassPolicy:         func() any { return new(PolicyAction) },
+	ClassControl:        func() any { return new(ControlAction) },
+	ClassRole:           func() any { return new(RoleAction) },
+	ClassReportingLine:  func() any { return new(ReportingLineAction) },
+	ClassException:      func() any { return new(ExceptionAction) },
+	ClassSmallOrg:       func() any { return new(SmallOrgAction) },
+	ClassSmallOrgReview: func() any { return new(SmallOrgReviewAction) },
+}
+
+// DecodeChange decodes the action of a change class strictly.
+func DecodeChange(a *Action, lax bool) (any, error) {
+	mk, ok := ChangeTypes[a.Class]
+	if !ok {
+		return nil, fmt.Errorf("%w: unknown change class %q", ErrMalformed, a.Class)
+	}
+	v := mk()
+	if err := DecodeStrict(a.Raw, v, lax); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+var decimalRE = regexp.MustCompile(`^-?(0|[1-9][0-9]*)(\.[0-9]+)?$`)
+
+// ParseDecimal reads a decimal amount string exactly (SPEC.md §3.1).
+func ParseDecimal(s string) (*big.Rat, error) {
+	if len(s) > 64 || !decimalRE.MatchString(s) {
+		return nil, fmt.Errorf("%w: %q is not a decimal amount", ErrMalformed, s)
+	}
+	r, ok := new(big.Rat).SetString(s)
+	if !ok {
+		return nil, fmt.Errorf("%w: %q is not a decimal amount", ErrMalformed, s)
+	}
+	return r, nil
+}
