@@ -13,6 +13,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"math/bits"
 	"strconv"
 	"sync"
 	"unicode/utf8"
@@ -404,15 +405,17 @@ const (
 	swarHighs = 0x8080808080808080
 )
 
-// plainChunk reports whether none of the eight bytes in x needs attention
-// inside a string: each is printable ASCII other than '"' and '\\'.
-func plainChunk(x uint64) bool {
-	ctl := (x - 0x20*swarOnes) &^ x     // high bit set where a byte is < 0x20 (existence is exact)
-	q := x ^ ('"' * swarOnes)           // zero byte where x has '"'
-	bs := x ^ ('\\' * swarOnes)         // zero byte where x has '\\'
-	zq := (q - swarOnes) &^ q           // high bit where q has a zero byte
-	zb := (bs - swarOnes) &^ bs         // high bit where bs has a zero byte
-	return (ctl|zq|zb|x)&swarHighs == 0 // x's own high bits flag non-ASCII
+// specialMask flags, in the high bit of each byte lane, the bytes of x
+// that need attention inside a string: control characters, '"', '\\' and
+// non-ASCII bytes. It is zero when there are none. Lanes above the lowest
+// flagged one may be flagged spuriously; the lowest one is always right.
+func specialMask(x uint64) uint64 {
+	ctl := (x - 0x20*swarOnes) &^ x        // high bit where a byte is < 0x20
+	q := x ^ ('"' * swarOnes)              // zero byte where x has '"'
+	bs := x ^ ('\\' * swarOnes)            // zero byte where x has '\\'
+	zq := (q - swarOnes) &^ q              // high bit where q has a zero byte
+	zb := (bs - swarOnes) &^ bs            // high bit where bs has a zero byte
+	return (ctl | zq | zb | x) & swarHighs // x's own high bits flag non-ASCII
 }
 
 // plainByte[c] is true for bytes that may appear in a string as they are
@@ -433,12 +436,19 @@ func (s *jsonScanner) scanString(i int) (int, bool, error) {
 	i++
 	escaped := false
 	for {
-		for i+8 <= n && plainChunk(binary.LittleEndian.Uint64(b[i:])) {
+		for i+8 <= n {
+			m := specialMask(binary.LittleEndian.Uint64(b[i:]))
+			if m != 0 {
+				// The lowest flagged byte is exact: borrows only travel upward.
+				i += bits.TrailingZeros64(m) >> 3
+				goto special
+			}
 			i += 8
 		}
 		for i < n && plainByte[b[i]] {
 			i++
 		}
+	special:
 		if i >= n {
 			return 0, false, jsonErr(n, ErrJSONSyntax, "unexpected end of input in string")
 		}

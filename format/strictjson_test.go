@@ -2,9 +2,11 @@ package format
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"io"
+	"math/bits"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -438,6 +440,42 @@ func TestValidateJSONAllocs(t *testing.T) {
 		})
 		if allocs != 0 {
 			t.Errorf("%.40q: %v allocations per run, want 0", in, allocs)
+		}
+	}
+}
+
+// TestStrictJSONSpecialMask checks the word-at-a-time string scan against the
+// byte table: the lowest flagged lane must be the first byte that needs
+// attention, and a zero mask must mean there is none.
+func TestStrictJSONSpecialMask(t *testing.T) {
+	interesting := []byte{0x00, 0x01, 0x1f, 0x20, 0x21, '"', '#', '[', '\\', ']', 0x7f, 0x80, 0x9f, 0xa0, 0xc3, 0xdc, 0xe2, 0xff}
+	rng := uint64(0x9e3779b97f4a7c15)
+	var w [8]byte
+	for iter := 0; iter < 200000; iter++ {
+		for j := range w {
+			rng ^= rng << 13
+			rng ^= rng >> 7
+			rng ^= rng << 17
+			if rng%4 == 0 {
+				w[j] = interesting[(rng>>8)%uint64(len(interesting))]
+			} else {
+				w[j] = 'a' + byte((rng>>8)%26)
+			}
+		}
+		want := 8
+		for j, c := range w {
+			if !plainByte[c] {
+				want = j
+				break
+			}
+		}
+		m := specialMask(binary.LittleEndian.Uint64(w[:]))
+		got := 8
+		if m != 0 {
+			got = bits.TrailingZeros64(m) >> 3
+		}
+		if got != want {
+			t.Fatalf("%q: first special lane %d, want %d", w, got, want)
 		}
 	}
 }

@@ -83,6 +83,7 @@ type verification struct {
 
 	// finish stage
 	state    *State
+	rules    []Rule
 	findings []Finding
 	omitted  int
 	counts   Counts
@@ -92,7 +93,7 @@ type verification struct {
 }
 
 func newRun(trust Trust, opts Options) *verification {
-	return &verification{trust: trust, opts: opts, ahead: newState(), state: newState(), trailerAt: noSeq}
+	return &verification{trust: trust, opts: opts, ahead: newState(), state: newState(), trailerAt: noSeq, rules: Rules()}
 }
 
 func (v *verification) run(ctx context.Context, r io.Reader) error {
@@ -191,7 +192,8 @@ func (v *verification) run(ctx context.Context, r io.Reader) error {
 			break
 		}
 	}
-	if readErr == nil && !v.stopped {
+	atEnd := readErr == nil && !v.stopped
+	if atEnd {
 		if it := v.end(cr.n); it != nil {
 			cur.items = append(cur.items, it)
 		}
@@ -201,6 +203,11 @@ func (v *verification) run(ctx context.Context, r io.Reader) error {
 	close(work)
 	wg.Wait()
 	<-finished
+	if atEnd {
+		for _, f := range v.endRules() {
+			v.add(f)
+		}
+	}
 	if readErr != nil {
 		return fmt.Errorf("failed to read bundle: %w", readErr)
 	}
@@ -243,9 +250,12 @@ func (v *verification) finish(it *item) {
 		}
 	}
 	for _, f := range it.findings {
-		if f.Rule != "" {
+		if f.Rule != "" && f.Rule[:4] == "INT-" {
 			ok = false
 		}
+	}
+	if it.rec != nil && it.body != nil && ok && v.genesisSeen(it) {
+		v.judge(it)
 	}
 	if it.rec != nil {
 		v.counts.Records++
@@ -345,3 +355,9 @@ func firstRecord(f Finding) int64 {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// genesisSeen reports whether the rules can run: the genesis record has
+// been applied, or this is it.
+func (v *verification) genesisSeen(it *item) bool {
+	return it.rec.Type == format.TypeGenesis || v.state.LogKey != nil
+}

@@ -31,6 +31,15 @@ type State struct {
 	// Governance is the number of registrar sign-offs a change run needs
 	// while no policy defines its gate.
 	Governance int64
+
+	// Policy is the policy in force, nil before the first.
+	Policy *Policy
+	// Runs holds the open runs; a run leaves it when it executes or its
+	// proposal is refused, so memory follows open runs, not bundle length.
+	Runs map[string]*RunState
+
+	pending  map[int64]*pending
+	executes map[int64]*pending // accepted execute attempts not yet executed
 }
 
 // PrincipalState is one principal as enrolled.
@@ -60,6 +69,9 @@ func newState() *State {
 		Seq:        -1,
 		Principals: map[string]*PrincipalState{},
 		Keys:       map[format.Hash]*KeyState{},
+		Runs:       map[string]*RunState{},
+		pending:    map[int64]*pending{},
+		executes:   map[int64]*pending{},
 	}
 }
 

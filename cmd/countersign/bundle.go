@@ -1,0 +1,88 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strings"
+
+	"countersign/format"
+	"countersign/internal/display"
+	"countersign/verifier"
+)
+
+// zstdMagic is how every bundle begins (SPEC.md §2.1).
+var zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
+
+// bundleInput is an opened bundle argument.
+type bundleInput struct {
+	r     *bufio.Reader
+	name  string // as shown to the user, escaped
+	close func()
+}
+
+// openBundle opens path, or stdin for "-". On failure it reports the error
+// and returns the exit code.
+func (e *env) openBundle(path string) (*bundleInput, int) {
+	if path == "-" {
+		return &bundleInput{r: bufio.NewReaderSize(e.stdin, 1<<16), name: "<stdin>", close: func() {}}, 0
+	}
+	name := display.Escape(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, e.ioError(name, err)
+	}
+	if fi, err := f.Stat(); err == nil && fi.IsDir() {
+		f.Close()
+		return nil, e.errorf(exitInput, "%s is a directory, not a countersign bundle", name)
+	}
+	return &bundleInput{r: bufio.NewReaderSize(f, 1<<16), name: name, close: func() { f.Close() }}, 0
+}
+
+// ioError reports a failure to read or write the file called name.
+func (e *env) ioError(name string, err error) int {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return e.errorf(exitInput, "cannot read %s: %s", name, display.Escape(err.Error()))
+}
+
+// verifyBundle runs the verifier over an opened bundle and reports an
+// input that is not a bundle, or cannot be read, with exit code 3.
+func (e *env) verifyBundle(ctx context.Context, in *bundleInput, trust verifier.Trust, opts verifier.Options) (*verifier.Result, int) {
+	// Peek before verifying, so the explanation sees the file's start even
+	// after the verifier has consumed it.
+	head, _ := in.r.Peek(4)
+	head = append([]byte(nil), head...)
+	res, err := verifier.Verify(ctx, in.r, trust, opts)
+	if err == nil {
+		return res, 0
+	}
+	if verifier.IsNotBundle(err) {
+		detail := ""
+		switch {
+		case len(head) == 0:
+			detail = "the file is empty"
+		case len(head) < 4 || string(head) != string(zstdMagic):
+			detail = fmt.Sprintf("it does not begin with a zstd frame (first bytes % x)", head)
+		default:
+			detail = strings.TrimPrefix(strings.TrimPrefix(err.Error(), format.ErrNotBundle.Error()), ": ")
+			if detail == "" {
+				detail = "no genesis record could be read"
+			}
+			detail = display.Escape(detail)
+		}
+		e.errorf(exitInput, "%s is not a countersign bundle: %s", in.name, detail)
+		e.hintf("a bundle is a zstd file written by countersign; check the path, and that the file was copied whole")
+		return nil, exitInput
+	}
+	if errors.Is(err, context.Canceled) {
+		return nil, e.errorf(exitInput, "%s: interrupted", in.name)
+	}
+	return nil, e.errorf(exitInput, "%s: %s", in.name, display.Escape(err.Error()))
+}

@@ -1,0 +1,281 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"countersign/format"
+	"countersign/internal/display"
+	"countersign/verifier"
+)
+
+func runVerify(ctx context.Context, e *env, args []string) int {
+	fs := e.newFlagSet("verify")
+	trustArg := fs.String("trust", "", "")
+	unsafe := fs.Bool("unsafe-no-trust", false, "")
+	cpPath := fs.String("checkpoint", "", "")
+	asJSON := fs.Bool("json", false, "")
+	pos, code, ok := e.parse("verify", fs, args)
+	if !ok {
+		return code
+	}
+	if len(pos) != 1 {
+		return e.usageError("verify", "verify takes exactly one BUNDLE (a file, or - for stdin); got %d arguments", len(pos))
+	}
+	pinned := flagSet(fs, "trust")
+	if pinned && *unsafe {
+		return e.usageError("verify", "--trust and --unsafe-no-trust exclude each other")
+	}
+
+	var trust verifier.Trust
+	mode := trustNone
+	switch {
+	case pinned:
+		fp, code := e.readFingerprint(*trustArg)
+		if code != 0 {
+			return code
+		}
+		t, err := verifier.PinGenesis(fp)
+		if err != nil {
+			return e.usageError("verify", "--trust: %s", display.Escape(err.Error()))
+		}
+		trust, mode = t, trustPinned
+	case *unsafe:
+		trust, mode = verifier.UnsafeNoTrust(), trustUnsafe
+	}
+
+	var opts verifier.Options
+	if flagSet(fs, "checkpoint") {
+		cp, code := e.readCheckpoint(*cpPath)
+		if code != 0 {
+			return code
+		}
+		opts.Checkpoint = cp
+	}
+
+	in, code := e.openBundle(pos[0])
+	if code != 0 {
+		return code
+	}
+	defer in.close()
+	res, code := e.verifyBundle(ctx, in, trust, opts)
+	if code != 0 {
+		return code
+	}
+
+	if *asJSON {
+		if err := writeJSON(e.stdout, res); err != nil {
+			return e.errorf(exitInput, "cannot write the result: %v", err)
+		}
+	} else {
+		printResult(e.stdout, in.name, res, mode)
+	}
+	e.verdictHints(res, mode)
+	if res.Verdict == verifier.VerdictPass {
+		return exitOK
+	}
+	return exitFail
+}
+
+// How the trust root was given.
+type trustMode int
+
+const (
+	trustNone trustMode = iota
+	trustPinned
+	trustUnsafe
+)
+
+// maxSmallFile bounds what is read from a fingerprint or checkpoint file.
+const maxSmallFile = format.MaxLine + 4096
+
+// readSmallFile reads a short text file, refusing one that is too large.
+func readSmallFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxSmallFile+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxSmallFile {
+		return nil, fmt.Errorf("larger than %d bytes", maxSmallFile)
+	}
+	return b, nil
+}
+
+// readFingerprint turns the --trust argument into a genesis hash in the
+// format's spelling. The argument is the hash itself or @FILE; surrounding
+// white space (a newline from $(cat trust.txt)) is ignored and upper-case
+// hex accepted.
+func (e *env) readFingerprint(arg string) (string, int) {
+	from := "--trust"
+	fp := arg
+	if strings.HasPrefix(strings.TrimSpace(arg), "@") {
+		path := strings.TrimPrefix(strings.TrimSpace(arg), "@")
+		b, err := readSmallFile(path)
+		if err != nil {
+			return "", e.errorf(exitInput, "cannot read the trust fingerprint from %s: %s", display.Escape(path), display.Escape(unwrapPath(err).Error()))
+		}
+		fp, from = string(b), "--trust @"+display.Escape(path)
+	}
+	fp = strings.ToLower(strings.TrimSpace(fp))
+	switch {
+	case fp == "":
+		return "", e.usageError("verify", "%s is empty: give the bundle's genesis hash (64 hex digits) obtained out of band", from)
+	case len(fp) != 64 || strings.Trim(fp, "0123456789abcdef") != "":
+		shown := fp
+		if len(shown) > 80 {
+			shown = shown[:80] + "..."
+		}
+		return "", e.usageError("verify", "%s: %s is not a genesis hash: want 64 hex digits", from, display.Quote(shown))
+	}
+	return fp, 0
+}
+
+// readCheckpoint reads a checkpoint file: one trailer line, as printed by
+// countersign checkpoint. A file that is not one is a usage error.
+func (e *env) readCheckpoint(path string) (*format.Trailer, int) {
+	name := display.Escape(path)
+	if path == "" {
+		return nil, e.usageError("verify", "--checkpoint needs a file name")
+	}
+	b, err := readSmallFile(path)
+	if err != nil {
+		return nil, e.errorf(exitInput, "cannot read checkpoint %s: %s", name, display.Escape(unwrapPath(err).Error()))
+	}
+	line := bytes.TrimSpace(b)
+	bad := func(why string) (*format.Trailer, int) {
+		e.errorf(exitUsage, "checkpoint file %s is not a checkpoint: %s", name, why)
+		e.hintf("a checkpoint file holds one line, the final seal printed by 'countersign checkpoint BUNDLE'")
+		return nil, exitUsage
+	}
+	switch {
+	case len(line) == 0:
+		return bad("it is empty")
+	case bytes.ContainsAny(line, "\r\n"):
+		return bad("it holds more than one line")
+	}
+	t, err := format.ParseTrailer(line)
+	if err != nil {
+		return bad(display.Escape(err.Error()))
+	}
+	if t.Seal.Kind != format.SealExport {
+		return bad(fmt.Sprintf("its seal has kind %s, not export", display.Quote(t.Seal.Kind)))
+	}
+	return t, 0
+}
+
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// writeJSON writes v as indented JSON, with every non-ASCII character
+// escaped so that nothing in it can act on a terminal.
+func writeJSON(w io.Writer, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	b = append(display.ASCIIJSON(b), '\n')
+	_, err = w.Write(b)
+	return err
+}
+
+// printResult writes the human form of a verification result. Every string
+// that came from the bundle is escaped.
+func printResult(w io.Writer, name string, res *verifier.Result, mode trustMode) {
+	verdict := strings.ToUpper(res.Verdict)
+	fmt.Fprintf(w, "%s  %s\n", verdict, name)
+	fmt.Fprintf(w, "  %s\n", authenticityText(res, mode))
+	b := res.Bundle
+	fmt.Fprintf(w, "  genesis       %s\n", display.Escape(b.Genesis))
+	fmt.Fprintf(w, "  bundle        id %s, organisation %s, format %s\n", display.Quote(b.ID), display.Quote(b.Organisation), display.Quote(b.FormatVersion))
+	c := res.Counts
+	fmt.Fprintf(w, "  checked       %s, %s, %s, %s, %s, %s, %s\n",
+		display.Count(c.Records, "record"), display.Count(c.Signatures, "signature"), display.Count(c.Statements, "statement"),
+		display.Count(c.Seals, "periodic seal"), display.Count(c.Principals, "principal"), display.Count(c.Keys, "key"),
+		display.Count(c.Bytes, "byte"))
+	if b.FinalSeal != "" && !hasRule(res.Findings, verifier.RuleFinalSeal) {
+		fmt.Fprintf(w, "  final seal    present\n")
+	} else {
+		fmt.Fprintf(w, "  final seal    missing or invalid (see findings)\n")
+	}
+	total := len(res.Findings) + res.FindingsOmitted
+	if total == 0 {
+		fmt.Fprintf(w, "  findings      none\n")
+		return
+	}
+	fmt.Fprintf(w, "  findings      %d\n", total)
+	for _, f := range res.Findings {
+		fmt.Fprintf(w, "  %s  %s\n", display.Escape(f.Rule), findingText(f))
+	}
+	if res.FindingsOmitted > 0 {
+		fmt.Fprintf(w, "  ... and %d more findings not listed\n", res.FindingsOmitted)
+	}
+}
+
+// findingText is "records 12,13  message", or the message alone when the
+// finding names no record.
+func findingText(f verifier.Finding) string {
+	msg := display.Escape(f.Message)
+	if len(f.Records) == 0 {
+		return msg
+	}
+	seqs := make([]string, len(f.Records))
+	for i, s := range f.Records {
+		seqs[i] = strconv.FormatInt(s, 10)
+	}
+	return "records " + strings.Join(seqs, ",") + "  " + msg
+}
+
+func authenticityText(res *verifier.Result, mode trustMode) string {
+	switch res.Authenticity {
+	case verifier.AuthEstablished:
+		return "authenticity established: the genesis matches the pinned trust root"
+	case verifier.AuthFailed:
+		return "authenticity FAILED: the genesis does not match the pinned trust root"
+	}
+	switch mode {
+	case trustUnsafe:
+		return "authenticity not established: --unsafe-no-trust checks integrity only"
+	case trustNone:
+		return "authenticity not established: no trust root was given (--trust)"
+	}
+	return "authenticity not established: the bundle is not intact"
+}
+
+// verdictHints explains on stderr what to do about an unauthenticated or
+// mis-pinned bundle.
+func (e *env) verdictHints(res *verifier.Result, mode trustMode) {
+	switch {
+	case res.Verdict == verifier.VerdictUnauthenticated:
+		e.hintf("without a trust root the verdict is never pass: pin the bundle's genesis hash, obtained out of band, with --trust FP or --trust @FILE")
+		e.hintf("this bundle's genesis is %s; compare it with the one you were given, never with one taken from the bundle itself", display.Escape(res.Bundle.Genesis))
+		e.hintf("--unsafe-no-trust checks integrity only and labels authenticity \"not established\"")
+	case res.Authenticity == verifier.AuthFailed:
+		e.hintf("this bundle's genesis is %s: it is another bundle than the one you pinned, or the pin is wrong", display.Escape(res.Bundle.Genesis))
+	}
+}
+
+func hasRule(fs []verifier.Finding, rule string) bool {
+	for _, f := range fs {
+		if f.Rule == rule {
+			return true
+		}
+	}
+	return false
+}

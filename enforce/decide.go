@@ -1,0 +1,376 @@
+package enforce
+
+import (
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"countersign/format"
+)
+
+// checkPoP checks an enrol-self statement: made with key for p.
+func checkPoP(p format.Principal, pub ed25519.PublicKey, registrar bool, bundle format.Hash, s format.Signed) error {
+	if err := format.CheckPublicKey(pub); err != nil {
+		return err
+	}
+	if s.Key != format.KeyIDOf(pub) || !format.Verify(pub, format.PrefixStatement, s.Stmt, s.Sig) {
+		return errors.New("proof of possession is not signed by the key being enrolled")
+	}
+	st, err := format.ParseStatement(s.Stmt)
+	if err != nil {
+		return err
+	}
+	if st.Purpose != format.PurposeEnrolSelf || st.Bundle != bundle.String() || st.Principal != p.ID || st.Name != p.Name ||
+		st.Kind != p.Kind || st.Team != p.Team || st.Key != format.HexKey(pub) || st.Registrar == nil || *st.Registrar != registrar {
+		return errors.New("proof of possession does not state this enrolment")
+	}
+	return nil
+}
+
+// attribute checks that s is a valid statement of the given purpose by an
+// enrolled principal with a key in force, for this bundle. Failures are
+// unattributable: nobody can be named as the one who attempted.
+func (c *Core) attribute(s format.Signed, purpose string) (*format.Statement, *principal, error) {
+	st, err := format.ParseStatement(s.Stmt)
+	if err != nil {
+		return nil, nil, c.unattributable(fmt.Sprintf("malformed statement: %v", err))
+	}
+	if st.Purpose != purpose {
+		return nil, nil, c.unattributable(fmt.Sprintf("statement of purpose %q where %q was expected", st.Purpose, purpose))
+	}
+	if st.Bundle != c.st.genesis.String() {
+		return nil, nil, c.unattributable("statement made for another bundle")
+	}
+	k := c.st.keys[s.Key]
+	p := c.st.principals[st.Principal]
+	switch {
+	case k == nil || p == nil || k.principal != st.Principal:
+		return nil, nil, c.unattributable(fmt.Sprintf("key %.16s is not enrolled for %q", s.Key.String(), st.Principal))
+	case k.revoked:
+		return nil, nil, c.unattributable(fmt.Sprintf("key %.16s of %s is revoked", s.Key.String(), st.Principal))
+	case !format.Verify(k.pub, format.PrefixStatement, s.Stmt, s.Sig):
+		return nil, nil, c.unattributable(fmt.Sprintf("signature claimed for %s does not verify", st.Principal))
+	case st.Name != p.Name:
+		return nil, nil, c.unattributable(fmt.Sprintf("printed name %q is not %s's enrolled name", st.Name, st.Principal))
+	}
+	return st, p, nil
+}
+
+// unattributable notes a submission that cannot be pinned on anyone.
+func (c *Core) unattributable(why string) error {
+	_, _ = c.write(entry{typ: format.TypeNote, body: &format.Note{Code: "unattributable-submission", Text: why}})
+	return fmt.Errorf("%w: %s", ErrUnattributable, why)
+}
+
+// Enrol enrols a principal's public key. sigs must hold the principal's
+// enrol-self statement made with that key, then enrol-witness statements
+// of at least two registrars other than the principal.
+func (c *Core) Enrol(p format.Principal, pub ed25519.PublicKey, registrar bool, sigs []format.Signed) (int64, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(sigs) < 3 {
+		return 0, errors.New("enrolment needs the enrolee's proof of possession and two registrars' statements")
+	}
+	if err := checkPoP(p, pub, registrar, c.st.genesis, sigs[0]); err != nil {
+		return 0, err
+	}
+	kid := format.KeyIDOf(pub)
+	if _, dup := c.st.keys[kid]; dup {
+		return 0, fmt.Errorf("key %.16s is already enrolled: a key belongs to one principal, ever", kid.String())
+	}
+	if old := c.st.principals[p.ID]; old != nil && old.Principal != p {
+		return 0, fmt.Errorf("%s is already enrolled with another kind, name or team", p.ID)
+	}
+	seen := map[string]bool{}
+	for _, s := range sigs[1:] {
+		st, reg, err := c.attribute(s, format.PurposeEnrolWitness)
+		if err != nil {
+			return 0, err
+		}
+		if !reg.registrar || st.Principal == p.ID || seen[st.Principal] {
+			return 0, fmt.Errorf("%s cannot witness this enrolment", st.Principal)
+		}
+		if st.Subject != p.ID || st.SubjectName != p.Name || st.Kind != p.Kind || st.Team != p.Team || st.Key != format.HexKey(pub) || st.Registrar == nil || *st.Registrar != registrar {
+			return 0, fmt.Errorf("registrar %s's statement does not state this enrolment", st.Principal)
+		}
+		seen[st.Principal] = true
+	}
+	if len(seen) < 2 {
+		return 0, errors.New("two distinct registrars must witness an enrolment")
+	}
+	seqs, err := c.write(entry{typ: format.TypeEnrolment, actor: p.ID, body: &format.Enrolment{Principal: p, Key: format.HexKey(pub), Registrar: registrar}, sigs: sigs})
+	if err != nil {
+		return 0, err
+	}
+	return seqs[0], nil
+}
+
+// Propose opens run with action (the exact bytes that will execute).
+// summary holds members of the action shown to approvers; beneficiary is
+// the principal the action benefits, or "". stmt is the proposer's
+// propose statement. The proposal is refused (and recorded) if the
+// proposer's grants do not cover it; otherwise the run parks at the gate
+// the policy in force defines for its class, and the Decision carries one
+// sign request per stage.
+func (c *Core) Propose(runID string, action []byte, summary map[string]string, beneficiary string, stmt format.Signed) (*Decision, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !format.ValidID(runID) {
+		return nil, fmt.Errorf("run ID %q is not an identifier", runID)
+	}
+	a, err := format.ParseAction(action)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range summary {
+		if got, ok := a.Text(k); !ok || got != v {
+			return nil, fmt.Errorf("summary member %s = %q is not what the action says", k, v)
+		}
+	}
+	if c.st.used[runID] {
+		return nil, fmt.Errorf("run %s already exists: a changed action is a new run", runID)
+	}
+	if beneficiary != "" && c.st.principals[beneficiary] == nil {
+		return nil, fmt.Errorf("beneficiary %s is not an enrolled principal", beneficiary)
+	}
+	st, p, err := c.attribute(stmt, format.PurposePropose)
+	if err != nil {
+		return nil, err
+	}
+	digest := format.ActionDigest(action).String()
+	if st.Run != runID || st.Class != a.Class || st.Action != digest {
+		return nil, c.unattributable(fmt.Sprintf("%s's propose statement is for run %s, class %s, digest %.16s, not this proposal", p.ID, st.Run, st.Class, st.Action))
+	}
+	if summary == nil {
+		summary = map[string]string{}
+	}
+	prop := &format.Proposal{Run: runID, Class: a.Class, Action: string(action), Digest: digest, Summary: summary, Beneficiary: beneficiary}
+	amount, _ := a.Text("amount")
+	currency, _ := a.Text("currency")
+	code, detail := "", ""
+	switch {
+	case strings.TrimSpace(st.Reason) == "":
+		code, detail = CodeEmptyReason, "a proposal needs a reason"
+	default:
+		if code = c.st.grant(p.ID, format.GrantMaker, a.Class, amount, currency); code != "" {
+			detail = fmt.Sprintf("%s holds no maker grant covering %s %s %s", p.ID, a.Class, amount, currency)
+		}
+	}
+	gdef, pv := c.st.requiredGate(a.Class)
+	entries := []entry{{typ: format.TypeProposal, actor: p.ID, body: prop, sigs: []format.Signed{stmt}}}
+	outcome := func(w written) any {
+		if code != "" {
+			return &format.Outcome{Attempt: w.seqs[0], Result: format.ResultRefused, Code: code, Detail: detail}
+		}
+		return &format.Outcome{Attempt: w.seqs[0], Result: format.ResultAccepted, Code: "ok", Detail: "proposal recorded"}
+	}
+	entries = append(entries, entry{typ: format.TypeOutcome, build: outcome})
+	var gate *format.Gate
+	if code == "" && gdef != nil {
+		gate = &format.Gate{Run: runID, Policy: pv, Gate: gdef.Gate, Stages: gdef.Stages}
+		entries = append(entries, entry{typ: format.TypeGate, build: func(w written) any {
+			gate.Proposal = w.hashes[0].String()
+			return gate
+		}})
+	}
+	seqs, err := c.write(entries...)
+	if err != nil {
+		return nil, err
+	}
+	d := &Decision{Accepted: code == "", Code: code, Detail: detail, Attempt: seqs[0], Outcome: seqs[1]}
+	if code != "" {
+		return d, &Refusal{Code: code, Detail: detail, Attempt: seqs[0], Outcome: seqs[1]}
+	}
+	d.Code = "ok"
+	if gate != nil {
+		for _, s := range gate.Stages {
+			d.Requests = append(d.Requests, c.request(c.st.runs[runID], s))
+		}
+	}
+	return d, nil
+}
+
+func (c *Core) request(r *run, s format.Stage) *format.SignRequest {
+	return &format.SignRequest{Format: format.SignRequestFormat, Version: 1, Purpose: format.PurposeSignoff, Bundle: c.st.genesis.String(),
+		Run: r.id, Proposal: r.proposal.String(), Gate: r.gate.Gate, Stage: s.Stage, Digest: r.digest, Meaning: s.Meaning, Action: string(r.action)}
+}
+
+// SignRequests returns the sign requests of an open, gated run, one per
+// stage, for the runtime to hand to approvers.
+func (c *Core) SignRequests(runID string) ([]*format.SignRequest, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r := c.st.runs[runID]
+	if r == nil || !r.open || r.gate == nil {
+		return nil, fmt.Errorf("run %s is not parked at a gate", runID)
+	}
+	var out []*format.SignRequest
+	for _, s := range r.gate.Stages {
+		out = append(out, c.request(r, s))
+	}
+	return out, nil
+}
+
+// ExecuteRequest returns the request an executor signs to execute a run.
+func (c *Core) ExecuteRequest(runID string) (*format.SignRequest, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r := c.st.runs[runID]
+	if r == nil || !r.open {
+		return nil, fmt.Errorf("run %s is not open", runID)
+	}
+	return &format.SignRequest{Format: format.SignRequestFormat, Version: 1, Purpose: format.PurposeExecute, Bundle: c.st.genesis.String(),
+		Run: r.id, Proposal: r.proposal.String(), Digest: r.digest, Action: string(r.action)}, nil
+}
+
+// SignOff takes a sign-off statement and decides it: accepted and counted
+// toward its stage's quorum, or refused with a reason code. Either way the
+// attempt and its outcome are recorded. A refusal returns a *Refusal.
+func (c *Core) SignOff(stmt format.Signed) (*Decision, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st, p, err := c.attribute(stmt, format.PurposeSignoff)
+	if err != nil {
+		return nil, err
+	}
+	code, detail := c.judgeSignoff(st, p)
+	return c.decide(format.ActSignoff, st, stmt, code, detail, nil)
+}
+
+func (c *Core) judgeSignoff(st *format.Statement, p *principal) (string, string) {
+	r := c.st.runs[st.Run]
+	switch {
+	case r == nil:
+		return CodeWrongBinding, fmt.Sprintf("run %s is not open", st.Run)
+	case !r.open:
+		return CodeRunClosed, fmt.Sprintf("run %s is closed", st.Run)
+	case r.gate == nil:
+		return CodeWrongBinding, fmt.Sprintf("run %s has no gate to sign", st.Run)
+	case st.Proposal != r.proposal.String() || st.Action != r.digest || st.Gate != r.gate.Gate:
+		return CodeWrongBinding, fmt.Sprintf("the statement is for another proposal, action or gate than run %s's", r.id)
+	}
+	var stage *format.Stage
+	for i := range r.gate.Stages {
+		if r.gate.Stages[i].Stage == st.Stage {
+			stage = &r.gate.Stages[i]
+		}
+	}
+	switch {
+	case stage == nil:
+		return CodeWrongBinding, fmt.Sprintf("gate %s has no stage %d", r.gate.Gate, st.Stage)
+	case p.ID == r.proposer:
+		return CodeSelfApproval, fmt.Sprintf("%s prepared run %s and cannot approve it", p.ID, r.id)
+	case r.beneficiary != "" && p.ID == r.beneficiary:
+		return CodeBeneficiary, fmt.Sprintf("%s benefits from run %s and cannot approve it", p.ID, r.id)
+	case stage.Human && p.Kind != format.KindHuman:
+		return CodeHumanRequired, fmt.Sprintf("stage %d of gate %s requires a named human; %s is an agent", stage.Stage, r.gate.Gate, p.ID)
+	case !slices.Contains(stage.Pool, p.ID):
+		return CodeNotInPool, fmt.Sprintf("%s is not in the pool of stage %d of gate %s", p.ID, stage.Stage, r.gate.Gate)
+	}
+	if prev, ok := r.signoffs[p.ID]; ok {
+		return CodeDuplicateSigner, fmt.Sprintf("%s already signed run %s (stage %d); one principal, one sign-off", p.ID, r.id, prev)
+	}
+	switch {
+	case st.Meaning != stage.Meaning:
+		return CodeWrongMeaning, fmt.Sprintf("stage %d requires meaning %q, the statement says %q", stage.Stage, stage.Meaning, st.Meaning)
+	case strings.TrimSpace(st.Reason) == "":
+		return CodeEmptyReason, "a sign-off needs a reason"
+	}
+	if code := c.st.grant(p.ID, format.GrantChecker, r.class, r.amount, r.currency); code != "" {
+		return code, fmt.Sprintf("%s holds no checker grant covering %s %s %s", p.ID, r.class, r.amount, r.currency)
+	}
+	return "", ""
+}
+
+// Execute takes the maker's execute statement and decides it: refused
+// unless every stage of the run's gate has its quorum; when accepted, the
+// execution is recorded and, for a change run, the change takes effect.
+func (c *Core) Execute(stmt format.Signed) (*Decision, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st, p, err := c.attribute(stmt, format.PurposeExecute)
+	if err != nil {
+		return nil, err
+	}
+	code, detail := c.judgeExecute(st, p)
+	var exec func(w written) any
+	if code == "" {
+		r := c.st.runs[st.Run]
+		exec = func(w written) any {
+			return &format.Execution{Run: r.id, Proposal: r.proposal.String(), Digest: r.digest, Attempt: w.seqs[0]}
+		}
+	}
+	return c.decide(format.ActExecute, st, stmt, code, detail, exec)
+}
+
+func (c *Core) judgeExecute(st *format.Statement, p *principal) (string, string) {
+	r := c.st.runs[st.Run]
+	switch {
+	case r == nil:
+		return CodeWrongBinding, fmt.Sprintf("run %s is not open", st.Run)
+	case !r.open:
+		return CodeRunClosed, fmt.Sprintf("run %s is closed", st.Run)
+	case st.Proposal != r.proposal.String() || st.Action != r.digest:
+		return CodeWrongBinding, fmt.Sprintf("the statement is for another proposal or action than run %s's: a changed action needs a new run and new sign-offs", r.id)
+	case p.ID != r.proposer:
+		if _, signed := r.signoffs[p.ID]; signed {
+			return CodeConflictingRole, fmt.Sprintf("%s signed off run %s and cannot also execute it", p.ID, r.id)
+		}
+		return CodeNotMaker, fmt.Sprintf("only the maker of run %s, %s, executes it", r.id, r.proposer)
+	}
+	if r.gate != nil {
+		for _, s := range r.gate.Stages {
+			if got := r.count[s.Stage]; int64(got) < s.N {
+				return CodeQuorumNotMet, fmt.Sprintf("stage %d of gate %s has %d of %d sign-offs", s.Stage, r.gate.Gate, got, s.N)
+			}
+		}
+	} else if g, _ := c.st.requiredGate(r.class); g != nil {
+		return CodeQuorumNotMet, fmt.Sprintf("class %s is gated but run %s has no gate", r.class, r.id)
+	}
+	if code := c.st.grant(p.ID, format.GrantMaker, r.class, r.amount, r.currency); code != "" {
+		return code, fmt.Sprintf("%s holds no maker grant covering %s %s %s", p.ID, r.class, r.amount, r.currency)
+	}
+	return "", ""
+}
+
+// decide records an attempt, its outcome and, when accepted, its effect.
+func (c *Core) decide(act string, st *format.Statement, stmt format.Signed, code, detail string, effect func(w written) any) (*Decision, error) {
+	entries := []entry{
+		{typ: format.TypeAttempt, actor: st.Principal, body: &format.Attempt{Act: act, Run: st.Run}, sigs: []format.Signed{stmt}},
+		{typ: format.TypeOutcome, build: func(w written) any {
+			if code != "" {
+				return &format.Outcome{Attempt: w.seqs[0], Result: format.ResultRefused, Code: code, Detail: detail}
+			}
+			return &format.Outcome{Attempt: w.seqs[0], Result: format.ResultAccepted, Code: "ok", Detail: act + " accepted"}
+		}},
+	}
+	if code == "" && effect != nil {
+		entries = append(entries, entry{typ: format.TypeExecution, build: effect})
+	}
+	seqs, err := c.write(entries...)
+	if err != nil {
+		return nil, err
+	}
+	d := &Decision{Accepted: code == "", Code: code, Detail: detail, Attempt: seqs[0], Outcome: seqs[1]}
+	if len(seqs) > 2 {
+		d.Execution = seqs[2]
+	}
+	if code != "" {
+		return d, &Refusal{Code: code, Detail: detail, Attempt: seqs[0], Outcome: seqs[1]}
+	}
+	d.Code = "ok"
+	return d, nil
+}
+
+// Principal returns an enrolled principal.
+func (c *Core) Principal(id string) (format.Principal, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p, ok := c.st.principals[id]
+	if !ok {
+		return format.Principal{}, false
+	}
+	return p.Principal, true
+}

@@ -1,0 +1,98 @@
+// Package enforce is the enforcement core an agent runtime embeds. It sits
+// between what an agent intends and what it may do, outside the reach of
+// the models, and it refuses rather than flags: a self-approval, an
+// approval by the beneficiary, a second sign-off by one principal, an
+// approver outside the gate's pool, an agent on a human-only stage, a
+// wrong meaning, a statement for another run, stage or action, an
+// execution before every stage's quorum, and an action outside a
+// principal's grants or above its limits. Every proposal, attempt,
+// refusal, sign-off and execution is written, signed and hash-chained,
+// into a durable journal, from which Export writes an evidence bundle.
+//
+// The core never holds a principal's private key. Principals sign
+// statements on their own machines (agents in the runtime that hosts
+// them, humans with `countersign sign`) and the core takes the statement
+// and its signature, checks them against the key enrolled for that
+// principal, and decides.
+//
+// Rules come from the policy in force, itself a change run approved under
+// four-eyes (the governance gate of the genesis record before any policy
+// exists). Nothing a run or an agent passes in can define or relax a gate.
+//
+// A typical embedding:
+//
+//	core, _ := enforce.Open(enforce.Config{Dir: dir, LogKey: logKey})
+//	req, _ := core.Propose(run, action, summary, "", proposerStatement)
+//	// ... send req to approvers; each returns a signed statement
+//	dec, err := core.SignOff(signed)       // errors.Is(err, enforce.ErrRefused) on refusal
+//	dec, err = core.Execute(execStatement) // refused until every stage has its quorum
+//	core.Export(w)                          // a bundle with its final seal
+package enforce
+
+import (
+	"errors"
+	"fmt"
+
+	"countersign/format"
+)
+
+// Refusal codes (SPEC.md §6.7).
+const (
+	CodeSelfApproval     = "self-approval"
+	CodeBeneficiary      = "beneficiary"
+	CodeDuplicateSigner  = "duplicate-signer"
+	CodeNotInPool        = "not-in-pool"
+	CodeHumanRequired    = "human-required"
+	CodeWrongMeaning     = "wrong-meaning"
+	CodeWrongBinding     = "wrong-binding"
+	CodeQuorumNotMet     = "quorum-not-met"
+	CodeNoGrant          = "no-grant"
+	CodeOverLimit        = "over-limit"
+	CodeConflictingRole  = "conflicting-role"
+	CodeEmptyReason      = "empty-reason"
+	CodeRunClosed        = "run-closed"
+	CodeNotMaker         = "not-maker"
+	CodeRoleNotAssigned  = "role-not-assigned"
+	CodeUnknownPrincipal = "unknown-principal"
+)
+
+// ErrRefused is wrapped by every refusal: the attempt was recorded with
+// its outcome, and had no effect.
+var ErrRefused = errors.New("refused")
+
+// ErrUnattributable is returned for a submission the core cannot attribute
+// to an enrolled principal (a bad signature, an unknown key, a statement
+// for another bundle). It is noted in the log, but no attempt is recorded
+// in anyone's name.
+var ErrUnattributable = errors.New("statement cannot be attributed to an enrolled principal")
+
+// Refusal is the error for a refused attempt.
+type Refusal struct {
+	Code    string
+	Detail  string
+	Attempt int64 // sequence number of the attempt record
+	Outcome int64 // sequence number of the outcome record
+}
+
+func (r *Refusal) Error() string {
+	return fmt.Sprintf("refused (%s): %s [attempt %d, outcome %d]", r.Code, r.Detail, r.Attempt, r.Outcome)
+}
+
+// Unwrap makes errors.Is(err, ErrRefused) true.
+func (r *Refusal) Unwrap() error { return ErrRefused }
+
+// Decision is what the core decided on a proposal or attempt.
+type Decision struct {
+	Accepted bool
+	Code     string
+	Detail   string
+	// Attempt and Outcome are the sequence numbers of the records written.
+	Attempt int64
+	Outcome int64
+	// Execution is the execution record's sequence number, when one was
+	// written.
+	Execution int64
+	// Requests are the sign requests of a run parked at its gate, one per
+	// stage, after an accepted proposal.
+	Requests []*format.SignRequest
+}

@@ -1,0 +1,73 @@
+package verifier
+
+import (
+	"sort"
+
+	"countersign/format"
+)
+
+// RuleAttemptOutcome: every attempt has one outcome; refusals have no
+// effect.
+const RuleAttemptOutcome = "SOD-ATTEMPT-OUTCOME"
+
+var ruleAttemptOutcome = Rule{
+	ID:         RuleAttemptOutcome,
+	Statement:  "every proposal and attempt is a record signed by its principal, followed by exactly one outcome (accepted, or refused with a reason code); a refused attempt never has effects",
+	References: []string{"seed 000 (the recorded refusal)", "seed 002"},
+	check: func(j *judgement) {
+		switch b := j.body.(type) {
+		case *format.Outcome:
+			if j.att == nil {
+				j.emitf(RuleAttemptOutcome, []int64{b.Attempt, j.rec.Seq}, "outcome %d decides record %d, which is not an attempt awaiting its outcome", j.rec.Seq, b.Attempt)
+				return
+			}
+			switch {
+			case b.Result == format.ResultAccepted && b.Code != "ok":
+				j.emitf(RuleAttemptOutcome, nil, "outcome %d accepts with code %q; an acceptance has code ok", j.rec.Seq, b.Code)
+			case b.Result == format.ResultRefused && (b.Code == "" || b.Code == "ok"):
+				j.emitf(RuleAttemptOutcome, nil, "outcome %d refuses without a reason code", j.rec.Seq)
+			case b.Result != format.ResultAccepted && b.Result != format.ResultRefused:
+				j.emitf(RuleAttemptOutcome, nil, "outcome %d has result %q", j.rec.Seq, b.Result)
+			}
+			if b.Result == format.ResultAccepted && j.run == nil && j.att.act != format.ActExercise {
+				j.emitf(RuleAttemptOutcome, []int64{b.Attempt, j.rec.Seq}, "outcome %d accepts an attempt in run %q, which is not open", j.rec.Seq, j.att.run)
+			}
+		case *format.Execution:
+			att := j.st.lastExecute(b)
+			if att == nil {
+				j.emitf(RuleAttemptOutcome, []int64{b.Attempt, j.rec.Seq}, "run %s executed on record %d, which is not an accepted execute attempt of that run", b.Run, b.Attempt)
+			}
+			if j.run == nil {
+				j.emitf(RuleAttemptOutcome, nil, "run %s executed, but it has no open, accepted proposal", b.Run)
+			} else if !j.run.Accepted {
+				j.emitf(RuleAttemptOutcome, []int64{j.run.ProposalSeq, j.rec.Seq}, "run %s executed although its proposal was not accepted", b.Run)
+			} else if b.Digest != j.run.Digest || b.Proposal != j.run.ProposalHash.String() {
+				j.emitf(RuleAttemptOutcome, []int64{j.run.ProposalSeq, j.rec.Seq}, "run %s executed an action other than the one proposed", b.Run)
+			}
+		case *format.Attempt, *format.Proposal:
+			// A new attempt while an earlier one by anyone still awaits
+			// its outcome is allowed; the end check catches the missing.
+		}
+	},
+	end: func(s *State, emit func(Finding)) {
+		seqs := make([]int64, 0, len(s.pending))
+		for seq := range s.pending {
+			seqs = append(seqs, seq)
+		}
+		sort.Slice(seqs, func(i, j int) bool { return seqs[i] < seqs[j] })
+		for _, seq := range seqs {
+			emit(Finding{Rule: RuleAttemptOutcome, Message: "record " + itoa(seq) + " (" + s.pending[seq].typ + " by " + s.pending[seq].actor + ") has no outcome", Records: []int64{seq}})
+		}
+	},
+}
+
+// lastExecute finds the accepted execute attempt an execution names. The
+// attempt's outcome has already removed it from pending, so the run keeps
+// the executor's role; this checks the record cited is such an attempt.
+func (s *State) lastExecute(b *format.Execution) *pending {
+	e := s.executes[b.Attempt]
+	if e == nil || e.run != b.Run {
+		return nil
+	}
+	return e
+}
