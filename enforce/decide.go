@@ -242,8 +242,10 @@ func (c *Core) SignOff(stmt format.Signed) (*Decision, error) {
 func (c *Core) judgeSignoff(st *format.Statement, p *principal) (string, string) {
 	r := c.st.runs[st.Run]
 	switch {
+	case r == nil && c.st.used[st.Run]:
+		return CodeRunClosed, fmt.Sprintf("run %s is closed", st.Run)
 	case r == nil:
-		return CodeWrongBinding, fmt.Sprintf("run %s is not open", st.Run)
+		return CodeWrongBinding, fmt.Sprintf("run %s does not exist", st.Run)
 	case !r.open:
 		return CodeRunClosed, fmt.Sprintf("run %s is closed", st.Run)
 	case r.gate == nil:
@@ -308,8 +310,10 @@ func (c *Core) Execute(stmt format.Signed) (*Decision, error) {
 func (c *Core) judgeExecute(st *format.Statement, p *principal) (string, string) {
 	r := c.st.runs[st.Run]
 	switch {
+	case r == nil && c.st.used[st.Run]:
+		return CodeRunClosed, fmt.Sprintf("run %s is closed", st.Run)
 	case r == nil:
-		return CodeWrongBinding, fmt.Sprintf("run %s is not open", st.Run)
+		return CodeWrongBinding, fmt.Sprintf("run %s does not exist", st.Run)
 	case !r.open:
 		return CodeRunClosed, fmt.Sprintf("run %s is closed", st.Run)
 	case st.Proposal != r.proposal.String() || st.Action != r.digest:
