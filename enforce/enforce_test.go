@@ -162,7 +162,6 @@ func (o *org) approvePolicy() {
 	o.ok(o.execute("ops.dana", "policy-1"))
 }
 
-
 func payment(amount string) []byte {
 	return []byte(`{"class":"payment","amount":"` + amount + `","currency":"EUR","beneficiary":"ACME Supplies Ltd","iban":"DE89370400440532013000","reference":"INV-2026-0142"}`)
 }
@@ -217,9 +216,13 @@ func TestRefusalsAreRecorded(t *testing.T) {
 			bad.Run = "pay-9"
 			return o.signoff("risk.ben", &bad, "", "approved")
 		}, enforce.CodeWrongBinding},
-		{"review accepted", func() (*enforce.Decision, error) { return o.signoff("agent.reviewer", review, "", "matches invoice INV-2026-0142") }, ""},
+		{"review accepted", func() (*enforce.Decision, error) {
+			return o.signoff("agent.reviewer", review, "", "matches invoice INV-2026-0142")
+		}, ""},
 		{"second sign-off by one principal", func() (*enforce.Decision, error) { return o.signoff("agent.reviewer", review, "", "again") }, enforce.CodeDuplicateSigner},
-		{"first approval", func() (*enforce.Decision, error) { return o.signoff("risk.ana", approval, "", "supplier verified; amount within budget") }, ""},
+		{"first approval", func() (*enforce.Decision, error) {
+			return o.signoff("risk.ana", approval, "", "supplier verified; amount within budget")
+		}, ""},
 		{"execute one short", func() (*enforce.Decision, error) { return o.execute("agent.payments", "pay-1") }, enforce.CodeQuorumNotMet},
 		{"second approval", func() (*enforce.Decision, error) { return o.signoff("risk.ben", approval, "", "four-eyes check done") }, ""},
 		{"execute by a checker", func() (*enforce.Decision, error) { return o.execute("risk.ana", "pay-1") }, enforce.CodeConflictingRole},

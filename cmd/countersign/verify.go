@@ -183,14 +183,15 @@ func unwrapPath(err error) error {
 	return err
 }
 
-// writeJSON writes v as indented JSON, with every non-ASCII character
-// escaped so that nothing in it can act on a terminal.
+// writeJSON writes v as indented JSON in which every character that could
+// act on a terminal is a JSON escape (display.JSON); the values are
+// unchanged.
 func writeJSON(w io.Writer, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return err
 	}
-	b = append(display.ASCIIJSON(b), '\n')
+	b = append(display.JSON(b), '\n')
 	_, err = w.Write(b)
 	return err
 }

@@ -133,46 +133,41 @@ func Quote(s string) string {
 	return string(append(out, '"'))
 }
 
-// ASCIIJSON rewrites a JSON text so that it holds only printable ASCII
-// outside its line breaks and indentation: every non-ASCII character in a
-// string becomes a \uXXXX escape (a surrogate pair beyond U+FFFF) and DEL
-// becomes \u007f. The JSON value is unchanged, so a program reading it gets
-// exactly the same strings, while a terminal showing it gets nothing it
-// could interpret. b must be JSON as encoding/json writes it (valid UTF-8,
-// control characters already escaped inside strings).
-func ASCIIJSON(b []byte) []byte {
-	clean := true
-	for _, c := range b {
-		if c >= 0x7f {
-			clean = false
-			break
-		}
-	}
-	if clean {
-		return b
-	}
-	out := make([]byte, 0, len(b)+len(b)/8)
+// JSON rewrites a JSON text for a terminal: every character that Escape
+// would escape is written as a JSON \uXXXX escape instead (a surrogate pair
+// beyond U+FFFF), and any byte that is not valid UTF-8 as \ufffd. Line
+// breaks, tabs and spaces that indent the text are kept. Because JSON
+// already escapes quotes, backslashes and control characters inside its
+// strings, the result is still JSON with the same values for every
+// well-formed input: a program reading it gets exactly the same strings,
+// while a terminal showing it gets nothing it could act on.
+func JSON(b []byte) []byte {
+	out := make([]byte, 0, len(b)+len(b)/16)
 	for i := 0; i < len(b); {
 		c := b[i]
-		if c < 0x7f {
-			out = append(out, c)
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != 0x7f || c == '\n' || c == '\t' {
+				out = append(out, c)
+			} else {
+				out = appendHex(append(out, '\\', 'u'), uint32(c), 4)
+			}
 			i++
 			continue
 		}
 		r, size := utf8.DecodeRune(b[i:])
-		if r == utf8.RuneError && size <= 1 {
-			// Not produced by encoding/json; keep the JSON valid by
-			// showing the replacement character instead.
-			r = utf8.RuneError
+		switch {
+		case r == utf8.RuneError && size <= 1:
+			out = append(out, `\ufffd`...)
+		case !unsafeRune(r):
+			out = append(out, b[i:i+size]...)
+		case r > 0xffff:
+			v := uint32(r - 0x10000)
+			out = appendHex(append(out, '\\', 'u'), 0xd800+(v>>10), 4)
+			out = appendHex(append(out, '\\', 'u'), 0xdc00+(v&0x3ff), 4)
+		default:
+			out = appendHex(append(out, '\\', 'u'), uint32(r), 4)
 		}
 		i += size
-		if r > 0xffff {
-			r -= 0x10000
-			out = appendHex(append(out, '\\', 'u'), uint32(0xd800+(r>>10)), 4)
-			out = appendHex(append(out, '\\', 'u'), uint32(0xdc00+(r&0x3ff)), 4)
-			continue
-		}
-		out = appendHex(append(out, '\\', 'u'), uint32(r), 4)
 	}
 	return out
 }

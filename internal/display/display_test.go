@@ -2,6 +2,7 @@ package display
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"unicode/utf8"
 )
@@ -84,33 +85,44 @@ func TestQuote(t *testing.T) {
 	}
 }
 
-func TestASCIIJSON(t *testing.T) {
-	tests := []string{
-		"plain",
-		"Eve\u202eevil",
-		"陈伟",
-		"emoji 👍 and tag \U000E0041",
-		"del \x7f here",
-		"esc \x1b and sep \u2028",
+func TestJSON(t *testing.T) {
+	tests := []struct {
+		in      string
+		escaped string // what the value must look like in the output
+	}{
+		{"plain", `"plain"`},
+		{"Zoë 陈伟 👍", `"Zoë 陈伟 👍"`},
+		{"Eve\u202eevil", `"Eve\u202eevil"`},
+		{"tag \U000E0041", `"tag \udb40\udc41"`},
+		{"del \x7f here", `"del \u007f here"`},
+		{"esc \x1b and sep \u2028", `"esc \u001b and sep \u2028"`},
+		{"zero\u200bwidth", `"zero\u200bwidth"`},
+		{`back\slash "quoted"`, `"back\\slash \"quoted\""`},
 	}
-	for _, s := range tests {
-		b, err := json.MarshalIndent(map[string]string{"name": s}, "", "  ")
+	for _, tt := range tests {
+		b, err := json.MarshalIndent(map[string]string{"name": tt.in}, "", "  ")
 		if err != nil {
 			t.Fatal(err)
 		}
-		out := ASCIIJSON(b)
-		for i, c := range out {
-			if c >= 0x7f || c < 0x20 && c != '\n' {
-				t.Fatalf("%q: byte %d of output is %#x", s, i, c)
+		out := string(JSON(b))
+		if !strings.Contains(out, tt.escaped) {
+			t.Errorf("%q: output %s does not hold %s", tt.in, out, tt.escaped)
+		}
+		for _, r := range out {
+			if r < 0x20 && r != '\n' || r == 0x7f || r >= 0x80 && r <= 0x9f || unsafeRune(r) {
+				t.Fatalf("%q: output still holds %U", tt.in, r)
 			}
 		}
 		var back map[string]string
-		if err := json.Unmarshal(out, &back); err != nil {
-			t.Fatalf("%q: output is not JSON: %v\n%s", s, err, out)
+		if err := json.Unmarshal([]byte(out), &back); err != nil {
+			t.Fatalf("%q: output is not JSON: %v\n%s", tt.in, err, out)
 		}
-		if back["name"] != s {
-			t.Fatalf("%q: read back %q", s, back["name"])
+		if back["name"] != tt.in {
+			t.Fatalf("%q: read back %q", tt.in, back["name"])
 		}
+	}
+	if got := string(JSON([]byte("\"a\xffb\""))); got != `"a\ufffdb"` {
+		t.Errorf("invalid byte: got %s", got)
 	}
 }
 
