@@ -11,7 +11,7 @@ import (
 // verifies with no findings, so the rules do not cry wolf at volume.
 func TestRealisticPasses(t *testing.T) {
 	var buf bytes.Buffer
-	g, err := fixtures.Realistic(&buf, 5000)
+	g, err := fixtures.Realistic(&buf, 6000)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -20,7 +20,7 @@ func TestRealisticPasses(t *testing.T) {
 	if res.Verdict != VerdictPass {
 		t.Fatalf("verdict %s; first findings %+v", res.Verdict, res.Findings[:min(5, len(res.Findings))])
 	}
-	if res.Counts.Records < 5000 || res.Counts.Seals < 4 {
+	if res.Counts.Records < 6000 || res.Counts.Seals < 4 {
 		t.Fatalf("counts %+v", res.Counts)
 	}
 }
