@@ -7,7 +7,7 @@ import (
 )
 
 // A sign request is what a producer hands a signer when a run parks at a
-// gate (SPEC.md §5.2): everything the signer's statement must bind, and the
+// gate (SPEC.md §6.10): everything the signer's statement must bind, and the
 // exact action so the signer can see what they are signing. The signer's
 // tool (countersign sign) checks the action against its digest, shows it,
 // asks for a reason, and returns a SignedStatement.
