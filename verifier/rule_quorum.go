@@ -29,7 +29,7 @@ var ruleQuorum = Rule{
 				p := j.st.Principals[s.Principal]
 				ok := s.Meaning == stage.Meaning && slices.Contains(stage.Pool, s.Principal) &&
 					s.Principal != r.Proposer && (r.Beneficiary == "" || s.Principal != r.Beneficiary) &&
-					(!stage.Human || p != nil && p.Kind == format.KindHuman) && nonBlank(s.Reason)
+					(!stage.Human || p != nil && p.Kind == format.KindHuman) && nonBlank(s.Reason) && s.Bound
 				if ok {
 					valid[s.Principal] = true
 				}

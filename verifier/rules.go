@@ -136,7 +136,8 @@ func track(j *judgement) {
 			delete(s.Runs, r.ID)
 		case a.act == format.ActSignoff && accepted && a.stmt != nil:
 			r.Signoffs = append(r.Signoffs, Signoff{Attempt: a.seq, Outcome: rec.Seq, Principal: a.actor, Stage: a.stmt.Stage,
-				Meaning: a.stmt.Meaning, Reason: a.stmt.Reason, Time: a.stmt.Time})
+				Meaning: a.stmt.Meaning, Reason: a.stmt.Reason, Time: a.stmt.Time,
+				Bound: a.stmt.Proposal == r.ProposalHash.String() && a.stmt.Action == r.Digest && r.Gate != nil && a.stmt.Gate == r.Gate.Gate})
 			if _, ok := r.Roles[a.actor]; !ok {
 				r.Roles[a.actor] = "checker"
 			}

@@ -50,6 +50,9 @@ type Signoff struct {
 	Meaning   string
 	Reason    string
 	Time      string
+	// Bound is set when the statement names the run's proposal, action
+	// digest and gate.
+	Bound bool
 }
 
 // pending is an attempt (or proposal) awaiting its outcome.
