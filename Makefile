@@ -19,6 +19,7 @@ check: vet
 	$(GO) generate ./fixtures/...
 	git diff --exit-code -- fixtures/ || (echo "fixtures drifted from their generator: run 'make fixtures' and commit" >&2; exit 1)
 	$(GO) test -race -count=1 ./...
+	$(GO) test -count=1 -run Allocs ./format/
 	$(GO) test -run '^$$' -fuzz FuzzReader -fuzztime 20s ./verifier/
 	$(GO) test -run '^$$' -fuzz FuzzValidateJSON -fuzztime 10s ./format/
 

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"io"
 	"math/bits"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"testing"
@@ -405,41 +404,6 @@ func TestValidateJSONReuse(t *testing.T) {
 		}
 		if err := ValidateJSON(good, JSONLimits{}); err != nil {
 			t.Fatalf("good: %v", err)
-		}
-	}
-}
-
-func raceEnabled() bool {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return false
-	}
-	for _, s := range bi.Settings {
-		if s.Key == "-race" && s.Value == "true" {
-			return true
-		}
-	}
-	return false
-}
-
-func TestValidateJSONAllocs(t *testing.T) {
-	if raceEnabled() || testing.CoverMode() != "" {
-		t.Skip("sync.Pool and instrumentation allocate under -race and -cover")
-	}
-	inputs := [][]byte{
-		benchRecord(),
-		[]byte(`{"a":{"\u0062":[1,2,{"c":"d"}]},"e":"\u00e9"}`),
-		[]byte(manyKeys(12, `,"n":[[[[]]]]`)),
-	}
-	for _, in := range inputs {
-		if err := ValidateJSON(in, JSONLimits{}); err != nil {
-			t.Fatal(err)
-		}
-		allocs := testing.AllocsPerRun(200, func() {
-			_ = ValidateJSON(in, JSONLimits{})
-		})
-		if allocs != 0 {
-			t.Errorf("%.40q: %v allocations per run, want 0", in, allocs)
 		}
 	}
 }
