@@ -16,7 +16,8 @@ import (
 	"time"
 
 	"countersign/internal/display"
-	"countersign/internal/keyfile"
+
+	"golang.org/x/term"
 )
 
 func main() {
@@ -54,19 +55,16 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		getenv:      os.Getenv,
 		now:         time.Now,
 		interactive: func() bool { return isTerminal(stdin) },
-		passphrase:  keyfile.Passphrase,
+		passphrase:  terminalPassphrase,
 	}
 	return e.dispatch(ctx, args)
 }
 
-// isTerminal reports whether r is a character device (a terminal).
+// isTerminal reports whether r is a terminal (not merely a character
+// device: /dev/null is one too).
 func isTerminal(r io.Reader) bool {
 	f, ok := r.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // command is one entry of the dispatcher.
@@ -112,7 +110,7 @@ func (e *env) dispatch(ctx context.Context, args []string) int {
 		if strings.HasPrefix(name, "-") {
 			return e.usageError("", "unknown flag %s before the command", name)
 		}
-		return e.usageError("", "unknown command %q", display.Escape(name))
+		return e.usageError("", "unknown command %s", display.Quote(name))
 	}
 	return c.run(ctx, e, rest)
 }
@@ -128,7 +126,7 @@ func (e *env) help(args []string) int {
 	}
 	u, ok := usages[args[0]]
 	if !ok {
-		return e.usageError("", "no help for unknown command %q", display.Escape(args[0]))
+		return e.usageError("", "no help for unknown command %s", display.Quote(args[0]))
 	}
 	fmt.Fprint(e.stdout, u)
 	return exitOK

@@ -415,7 +415,7 @@ func (r *runner) humanSign(id string, req *format.SignRequest, reason string) (*
 	if err != nil {
 		return nil, fmt.Errorf("%s's sign-off: %w", id, err)
 	}
-	r.say("    %s signed with %s (countersign sign, pid of its own): %q", r.name(id), filepath.Base(r.ppl[id].file), reason)
+	r.say("    %s signed with %s in a separate `countersign sign` process: %q", r.name(id), filepath.Base(r.ppl[id].file), reason)
 	r.say("    ACCEPTED  %s sign-off counted  [attempt %d, outcome %d]", req.Meaning, d.Attempt, d.Outcome)
 	return d, nil
 }

@@ -1,0 +1,189 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+)
+
+// The usage texts are written by hand: they are what a regulator or an
+// operator reads first, so they lead with examples.
+
+var mainUsage = `countersign verifies and inspects countersign evidence bundles, and lets a
+principal sign with their own key.
+
+Usage:
+  countersign verify (--trust FP | --unsafe-no-trust) [--checkpoint FILE] [--json] BUNDLE
+  countersign inspect [--json] BUNDLE
+  countersign checkpoint BUNDLE
+  countersign keygen --id ID --name NAME --kind human|agent --team TEAM --out FILE
+  countersign sign --key FILE --request REQ.json [--reason TEXT] [--out FILE]
+  countersign demo [--out DIR]
+  countersign version
+  countersign help [COMMAND]
+
+Commands:
+  verify       check a bundle: integrity, trust root, checkpoint, rules
+  inspect      describe a bundle: principals, record types, runs, seals, size
+  checkpoint   print a bundle's final seal, to keep for verify --checkpoint
+  keygen       make a signing key, stored encrypted under a passphrase
+  sign         sign a sign request with your own key
+  demo         run the end-to-end demonstration
+  version      print the version of countersign and of the bundle format
+
+Examples:
+  countersign verify --trust $(cat trust.txt) evidence.csb
+  countersign verify --trust @trust.txt --checkpoint last-month.seal evidence.csb
+  zstd -dc evidence.csb | jq .    (a bundle is readable with standard tools)
+
+BUNDLE may be - to read the bundle from stdin.
+Passphrases are asked on the terminal, or read from $` + passphraseEnvName + ` in scripts.
+
+` + exitCodeText() + `
+Run 'countersign COMMAND -h' for the flags of one command.
+`
+
+var usages = map[string]string{
+	"verify": `Usage: countersign verify (--trust FP | --unsafe-no-trust) [--checkpoint FILE] [--json] BUNDLE
+
+Verify a bundle offline: its container, every record, the hash chain, every
+envelope and statement signature, the seals and the final seal, then the
+segregation-of-duties rules. Findings name their rule and the records.
+
+Flags:
+  --trust FP           the bundle's genesis hash (64 hex digits), obtained out of
+                       band; @FILE reads it from a file; white space is ignored
+  --unsafe-no-trust    pin nothing: integrity only, authenticity "not established"
+  --checkpoint FILE    a final seal kept earlier (see countersign checkpoint); the
+                       bundle must extend it: a fork or withheld records fail
+  --json               print the result as JSON (format countersign-verify-result)
+
+Without --trust the verdict is never pass: the bundle is checked and reported
+"unauthenticated" (exit 1), unless --unsafe-no-trust is given.
+
+Examples:
+  countersign verify --trust 3b0c...e41f evidence.csb
+  countersign verify --trust "$(cat trust.txt)" evidence.csb
+  countersign verify --trust @trust.txt --checkpoint october.seal november.csb
+  countersign verify --unsafe-no-trust --json - < evidence.csb
+
+` + exitCodeText(),
+
+	"inspect": `Usage: countersign inspect [--json] BUNDLE
+
+Describe a bundle without judging it: format version, genesis hash, bundle ID,
+organisation, principals, counts of each record type, runs, seals, and its size.
+inspect gives no verdict; it counts findings and points at verify.
+
+Flags:
+  --json    print the description as JSON (format countersign-inspect)
+
+Examples:
+  countersign inspect evidence.csb
+  countersign inspect --json evidence.csb | jq '.principals[] | .id'
+
+Exit status: 0 when the bundle could be read (even with findings), 2 on a usage
+error, 3 when the input is not a bundle or cannot be read.
+`,
+
+	"checkpoint": `Usage: countersign checkpoint BUNDLE
+
+Verify a bundle's integrity and print its final seal: one line to keep outside
+the producer's reach. Next time, 'countersign verify --checkpoint FILE' proves
+that the new bundle extends this one: the producer did not rewrite or withhold
+history and did not show you a different one (a fork).
+
+The checkpoint does not establish authenticity: verify the bundle with --trust
+before you rely on it.
+
+Examples:
+  countersign checkpoint october.csb > october.seal
+  countersign verify --trust @trust.txt --checkpoint october.seal november.csb
+
+Exit status: 0 with the seal printed, 1 if the bundle does not verify, 2 on a
+usage error, 3 when the input is not a bundle or cannot be read.
+`,
+
+	"keygen": `Usage: countersign keygen --id ID --name NAME --kind human|agent --team TEAM --out FILE [--work-factor N]
+
+Make an Ed25519 signing key for one principal and write it to FILE, encrypted
+under a passphrase you choose (asked twice). The file and the passphrase are
+your two identification components: keep both, share neither. FILE is never
+overwritten. The public key and its key ID are printed; the key signs nothing
+until two registrars have witnessed its enrolment.
+
+Flags:
+  --id ID            your principal ID, e.g. risk.ana
+  --name NAME        your printed name, exactly as it will be shown with your
+                     signatures
+  --kind KIND        human or agent
+  --team TEAM        your team ID, e.g. risk
+  --out FILE         where to write the key file (mode 0600)
+  --work-factor N    scrypt work factor, 10 to 22 (default 18; lower only for tests)
+
+The passphrase is read from the terminal, or from $` + passphraseEnvName + ` in scripts.
+
+Example:
+  countersign keygen --id risk.ana --name "Ana Ribeiro" --kind human --team risk --out ana.key
+
+` + exitCodeText(),
+
+	"sign": `Usage: countersign sign --key FILE --request REQ.json [--reason TEXT] [--meaning M] [--at TIME] [--out FILE] [--yes]
+
+Sign a sign request with your own key. The request is checked first: its action
+must hash to its digest. What you sign is shown on stderr: purpose, run, gate,
+stage, the meaning the stage requires, and the action itself. Your statement
+binds all of it, with your printed name, your reason and the time.
+
+Flags:
+  --key FILE         your key file (from countersign keygen)
+  --request REQ.json the sign request the producer gave you
+  --reason TEXT      why you sign; required, recorded verbatim (asked for on a
+                     terminal when not given)
+  --meaning M        the meaning you intend (authorship, review, approval,
+                     responsibility); refused if the stage requires another
+  --at TIME          your claimed time, e.g. 2026-11-02T09:00:00.000Z (default now)
+  --out FILE         write the signed statement here (mode 0600, never
+                     overwritten); default stdout
+  --yes              do not ask "Sign? [y/N]" on a terminal
+
+The passphrase is read from the terminal, or from $` + passphraseEnvName + ` in scripts.
+
+Example:
+  countersign sign --key ana.key --request pay-0001.request.json \
+      --reason "Invoice checked against PO 4471" --out pay-0001.ana.json
+
+` + exitCodeText(),
+
+	"demo": `Usage: countersign demo [--out DIR]
+
+Run the end-to-end demonstration: an agent is refused its own approval, a
+reviewer agent is refused a human-only stage, two named humans sign in
+processes of their own with their own key files, the payment executes, and the
+evidence bundle is written, verified pinned, tampered with and verified again.
+Everything goes to DIR (default ./countersign-demo): keys/, requests/,
+signatures/, journal/, evidence.csb, evidence-tampered.csb and trust.txt.
+
+Flags:
+  --out DIR   where to write (an earlier demo's directory is replaced)
+
+Exit status 0 when everything behaved as designed.
+`,
+
+	"version": `Usage: countersign version
+
+Print the version of countersign and of the bundle format it reads and writes.
+`,
+}
+
+// passphraseEnvName is keyfile.PassphraseEnv, repeated here so the usage
+// texts can be plain constants; a test keeps the two equal.
+const passphraseEnvName = "COUNTERSIGN_PASSPHRASE"
+
+func exitCodeText() string {
+	var b strings.Builder
+	b.WriteString("Exit status:\n")
+	for _, c := range exitCodes {
+		fmt.Fprintf(&b, "  %d  %s\n", c.code, c.text)
+	}
+	return b.String()
+}
