@@ -25,4 +25,3 @@ func TestValidateJSONAllocs(t *testing.T) {
 		}
 	}
 }
-
