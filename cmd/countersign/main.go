@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"countersign/internal/display"
+	"countersign/internal/keyfile"
 
 	"golang.org/x/term"
 )
@@ -55,7 +56,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		getenv:      os.Getenv,
 		now:         time.Now,
 		interactive: func() bool { return isTerminal(stdin) },
-		passphrase:  terminalPassphrase,
+		passphrase:  keyfile.Passphrase,
 	}
 	return e.dispatch(ctx, args)
 }
