@@ -56,6 +56,11 @@ func (v *verification) scan(l format.Line, bytes int64) *item {
 		v.link(it, nil, hash)
 		return it
 	}
+	if v.opts.StopBefore != "" && rec.Time > v.opts.StopBefore && it.pos > 0 {
+		v.stopped = true
+		v.pos--
+		return nil
+	}
 	it.rec = rec
 	v.link(it, rec, hash)
 

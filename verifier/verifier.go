@@ -60,10 +60,13 @@ type Options struct {
 	// MaxFindings caps the findings kept in the Result (0 means 1000); the
 	// rest are counted in FindingsOmitted.
 	MaxFindings int
-	// StopAfter, when >= 0 and set with StopAt, stops reading after the
-	// record with that sequence number (for state-as-of queries).
+	// StopAt, with StopAfter, stops reading after the record at that
+	// position (for state-as-of queries; see StateAt).
 	StopAt    bool
 	StopAfter int64
+	// StopBefore, when set, stops reading before the first record whose
+	// claimed time is later than it (see StateAtTime).
+	StopBefore string
 }
 
 // Observer receives per-record status in sequence order.
@@ -172,3 +175,31 @@ func Verify(ctx context.Context, r io.Reader, trust Trust, opts Options) (*Resul
 
 // IsNotBundle reports whether err means the input was not a bundle.
 func IsNotBundle(err error) bool { return errors.Is(err, format.ErrNotBundle) }
+
+// StateAt reads the bundle up to and including record seq and returns the
+// state the bundle describes at that point, with the result of checking the
+// records read so far (final-seal and end-of-bundle checks are not made).
+func StateAt(ctx context.Context, r io.Reader, trust Trust, seq int64) (*State, *Result, error) {
+	return stateAt(ctx, r, trust, Options{StopAt: true, StopAfter: seq})
+}
+
+// StateAtTime is StateAt for the last record whose claimed time is at or
+// before at (a bundle time, SPEC.md §1). Claimed times order records only
+// because the producer never writes a time earlier than the last
+// (INT-TIME); the result says if that failed.
+func StateAtTime(ctx context.Context, r io.Reader, trust Trust, at string) (*State, *Result, error) {
+	if _, err := format.ParseTime(at); err != nil {
+		return nil, nil, err
+	}
+	return stateAt(ctx, r, trust, Options{StopBefore: at})
+}
+
+func stateAt(ctx context.Context, r io.Reader, trust Trust, opts Options) (*State, *Result, error) {
+	opts.Workers = runtime.GOMAXPROCS(0)
+	opts.MaxFindings = 1000
+	v := newRun(trust, opts)
+	if err := v.run(ctx, r); err != nil {
+		return nil, nil, err
+	}
+	return v.state, v.result(), nil
+}

@@ -46,3 +46,27 @@ func TestValidBundlePasses(t *testing.T) {
 		t.Fatalf("wrong pin: %+v", res)
 	}
 }
+
+func TestStateAt(t *testing.T) {
+	b := fixtures.New(fixtures.Options{})
+	before := "2026-11-02T09:00:00.500Z" // after genesis, before the first enrolment
+	seq := b.Person("risk.ana", format.KindHuman, "risk")
+	b.Person("risk.ben", format.KindHuman, "risk")
+	data := b.Bundle()
+	trust, _ := PinGenesis(b.Genesis().String())
+
+	st, res, err := StateAt(context.Background(), bytes.NewReader(data), trust, seq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Seq != seq || st.Principals["risk.ana"] == nil || st.Principals["risk.ben"] != nil || len(res.Findings) != 0 {
+		t.Fatalf("state at %d: seq %d, principals %v, findings %v", seq, st.Seq, st.PrincipalIDs(), res.Findings)
+	}
+	st, _, err = StateAtTime(context.Background(), bytes.NewReader(data), trust, before)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Principals["risk.ana"] != nil || len(st.Registrars()) != 2 {
+		t.Fatalf("state at %s: principals %v", before, st.PrincipalIDs())
+	}
+}
