@@ -153,7 +153,7 @@ func (v *verification) enrolment(it *item, rec *format.Record, b *format.Enrolme
 	}
 	seq := it.pos
 	apply := func(s *State) {
-		s.Keys[kid] = &KeyState{ID: kid, Pub: pub, Principal: p.ID, EnrolledAt: seq, RevokedAt: -1}
+		s.Keys[kid] = newKeyState(kid, pub, p.ID, seq)
 		ps := s.Principals[p.ID]
 		if ps == nil {
 			ps = &PrincipalState{Principal: p, EnrolledAt: seq}
@@ -240,7 +240,7 @@ func (v *verification) logKeyRotation(it *item, rec *format.Record, b *format.Lo
 		if s.LogKey != nil {
 			s.LogKey.RevokedAt = seq
 		}
-		s.LogKey = &KeyState{ID: kid, Pub: pub, EnrolledAt: seq, RevokedAt: -1}
+		s.LogKey = newKeyState(kid, pub, "", seq)
 		s.Keys[kid] = s.LogKey
 	}
 	apply(v.ahead)
@@ -270,7 +270,7 @@ func (v *verification) periodicSeal(it *item, rec *format.Record, b *format.Seal
 		fail(RuleSeal, "record %d: the seal's head is not the previous record's hash", it.pos)
 	default:
 		lk := v.ahead.LogKey
-		it.jobs = append(it.jobs, &job{pub: lk.Pub, prefix: format.PrefixSeal, data: s.Raw, sig: sig, rule: RuleSeal,
+		it.jobs = append(it.jobs, &job{pub: lk.key, prefix: format.PrefixSeal, data: s.Raw, sig: sig, rule: RuleSeal,
 			msg: fmt.Sprintf("record %d: seal signature does not verify under the log key", it.pos)})
 	}
 }
@@ -301,7 +301,7 @@ func (v *verification) end(bytes int64) *item {
 		fail(RuleFinalSeal, "the final seal is not signed by the log key in force")
 	default:
 		v.bundle.FinalSeal = string(t.Line)
-		it.jobs = append(it.jobs, &job{pub: v.ahead.LogKey.Pub, prefix: format.PrefixSeal, data: t.Seal.Raw, sig: t.Sig, rule: RuleFinalSeal,
+		it.jobs = append(it.jobs, &job{pub: v.ahead.LogKey.key, prefix: format.PrefixSeal, data: t.Seal.Raw, sig: t.Sig, rule: RuleFinalSeal,
 			msg: "the final seal's signature does not verify under the log key"})
 	}
 	if cp := v.opts.Checkpoint; cp != nil && cp.Seal != nil && !v.cpChecked && cp.Seal.Bundle == v.ahead.Genesis.String() {

@@ -2,7 +2,6 @@ package verifier
 
 import (
 	"context"
-	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"io"
@@ -35,7 +34,7 @@ const (
 
 // job is one signature check, run on a worker.
 type job struct {
-	pub    ed25519.PublicKey
+	pub    *format.PublicKey
 	prefix string
 	data   []byte
 	sig    []byte
@@ -137,7 +136,7 @@ func (v *verification) run(ctx context.Context, r io.Reader) error {
 			for b := range work {
 				for _, it := range b.items {
 					for _, j := range it.jobs {
-						j.ok = format.Verify(j.pub, j.prefix, j.data, j.sig)
+						j.ok = j.pub.Verify(j.prefix, j.data, j.sig)
 					}
 				}
 				close(b.done)

@@ -1,7 +1,6 @@
 package verifier
 
 import (
-	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"strings"
@@ -104,7 +103,7 @@ func (v *verification) scan(l format.Line, bytes int64) *item {
 		if rec.LKey != lk.ID {
 			fail(RuleEnvelope, "record %d is signed by key %s, but the log key in force is %s", it.pos, short(rec.LKey), short(lk.ID))
 		} else {
-			it.jobs = append(it.jobs, &job{pub: lk.Pub, prefix: format.PrefixEnvelope, data: rec.Unsigned(), sig: rec.LSig,
+			it.jobs = append(it.jobs, &job{pub: lk.key, prefix: format.PrefixEnvelope, data: rec.Unsigned(), sig: rec.LSig,
 				rule: RuleEnvelope, msg: fmt.Sprintf("record %d: envelope signature does not verify under the log key", it.pos)})
 		}
 	}
@@ -167,7 +166,7 @@ func (v *verification) checkpointSig(it *item, lk *KeyState) {
 		it.findings = append(it.findings, Finding{Rule: RuleCheckpoint, Message: fmt.Sprintf("checkpoint is signed by key %s, not by the log key in force at record %d", short(cp.LKey), it.pos), Records: []int64{it.pos}})
 		return
 	}
-	it.jobs = append(it.jobs, &job{pub: lk.Pub, prefix: format.PrefixSeal, data: cp.Seal.Raw, sig: cp.Sig, rule: RuleCheckpoint, msg: "checkpoint signature does not verify under the bundle's log key"})
+	it.jobs = append(it.jobs, &job{pub: lk.key, prefix: format.PrefixSeal, data: cp.Seal.Raw, sig: cp.Sig, rule: RuleCheckpoint, msg: "checkpoint signature does not verify under the bundle's log key"})
 }
 
 // genesis checks record 0 (§6.1) and the trust root.
@@ -242,7 +241,7 @@ func (v *verification) genesis(it *item, rec *format.Record, g *format.Genesis) 
 			continue
 		}
 		seenID[r.ID], seenKey[kid] = true, true
-		ks := &KeyState{ID: kid, Pub: pub, Principal: r.ID, EnrolledAt: 0, RevokedAt: -1}
+		ks := newKeyState(kid, pub, r.ID, 0)
 		if i < len(rec.Sigs) {
 			sg := rec.Sigs[i]
 			st, err := format.ParseStatement(sg.Stmt)
@@ -258,7 +257,7 @@ func (v *verification) genesis(it *item, rec *format.Record, g *format.Genesis) 
 				fail(RuleStatement, "genesis statement %d names key %s, not %s's", i+1, short(sg.Key), r.ID)
 				continue
 			}
-			it.jobs = append(it.jobs, &job{pub: pub, prefix: format.PrefixStatement, data: sg.Stmt, sig: sg.Sig, rule: RuleStatement,
+			it.jobs = append(it.jobs, &job{pub: ks.key, prefix: format.PrefixStatement, data: sg.Stmt, sig: sg.Sig, rule: RuleStatement,
 				msg: fmt.Sprintf("record 0: proof-of-possession signature of registrar %s does not verify", r.ID)})
 		}
 		regs = append(regs, reg{p, ks})
@@ -269,7 +268,7 @@ func (v *verification) genesis(it *item, rec *format.Record, g *format.Genesis) 
 		s.BundleID = g.BundleID
 		s.Lax = lax
 		s.Governance = g.Governance.N
-		s.LogKey = &KeyState{ID: logID, Pub: logPub, EnrolledAt: 0, RevokedAt: -1}
+		s.LogKey = newKeyState(logID, logPub, "", 0)
 		s.Keys[logID] = s.LogKey
 		for _, r := range regs {
 			k := *r.key
@@ -366,7 +365,7 @@ func (v *verification) statement(it *item, rec *format.Record, info format.TypeI
 		fail(RuleStatement, "record %d statement %d was made for bundle %s, not this one (%s): replayed from another bundle", it.pos, i+1, st.Bundle[:min(16, len(st.Bundle))], short(v.ahead.Genesis))
 		return nil
 	}
-	var pub ed25519.PublicKey
+	var pub *format.PublicKey
 	switch st.Purpose {
 	case format.PurposeEnrolSelf, format.PurposeLogKey:
 		// Proof of possession: the key is in the statement itself.
@@ -379,7 +378,10 @@ func (v *verification) statement(it *item, rec *format.Record, info format.TypeI
 			fail(RuleStatement, "record %d statement %d: key ID %s is not the ID of the key it states", it.pos, i+1, short(sg.Key))
 			return nil
 		}
-		pub = p
+		if pub, err = format.NewPublicKey(p); err != nil {
+			fail(RuleKeyEnrolment, "record %d statement %d: key refused: %v", it.pos, i+1, err)
+			return nil
+		}
 	default:
 		k, why := v.ahead.keyFor(sg.Key, st.Principal, it.pos)
 		if k == nil {
@@ -391,7 +393,7 @@ func (v *verification) statement(it *item, rec *format.Record, info format.TypeI
 			fail(RuleStatement, "record %d statement %d: printed name %q is not %s's enrolled name", it.pos, i+1, st.Name, st.Principal)
 			return nil
 		}
-		pub = k.Pub
+		pub = k.key
 	}
 	it.jobs = append(it.jobs, &job{pub: pub, prefix: format.PrefixStatement, data: sg.Stmt, sig: sg.Sig, rule: RuleStatement,
 		msg: fmt.Sprintf("record %d: statement %d signature by %s does not verify", it.pos, i+1, st.Principal)})

@@ -57,6 +57,17 @@ type KeyState struct {
 	Principal  string // "" for a log key
 	EnrolledAt int64
 	RevokedAt  int64 // -1 while in force
+
+	key *format.PublicKey // Pub, decoded once for verification
+}
+
+func newKeyState(id format.Hash, pub ed25519.PublicKey, principal string, seq int64) *KeyState {
+	k, err := format.NewPublicKey(pub)
+	if err != nil {
+		// Callers pass only keys that format.ParsePublicKey accepted.
+		panic(err)
+	}
+	return &KeyState{ID: id, Pub: pub, Principal: principal, EnrolledAt: seq, RevokedAt: -1, key: k}
 }
 
 // InForce reports whether the key may sign at sequence number seq.
