@@ -12,8 +12,8 @@ import (
 // once. Verifying many signatures under one key skips decoding the point
 // each time, which is most of what a verifier does.
 type PublicKey struct {
-	raw    ed25519.PublicKey
-	negA   *edwards25519.Point
+	raw  ed25519.PublicKey
+	negA *edwards25519.Point
 }
 
 // NewPublicKey decodes and checks pub (§4.1).

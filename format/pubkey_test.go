@@ -29,7 +29,7 @@ func FuzzPublicKeyVerify(f *testing.F) {
 
 func TestPublicKeyVerifyAgrees(t *testing.T) {
 	for i := 0; i < 200; i++ {
-		k := testKey(string(rune('a' + i%26)) + string(rune('0'+i/26)))
+		k := testKey(string(rune('a'+i%26)) + string(rune('0'+i/26)))
 		pk, err := NewPublicKey(k.Public().(ed25519.PublicKey))
 		if err != nil {
 			t.Fatal(err)
