@@ -54,4 +54,3 @@ func TestToolTamper(t *testing.T) {
 	}
 	_ = os.Remove(filepath.Join(dir, "same.csb"))
 }
-
