@@ -239,15 +239,24 @@ func (c *Core) SignOff(stmt format.Signed) (*Decision, error) {
 	return c.decide(format.ActSignoff, st, stmt, code, detail, nil)
 }
 
-func (c *Core) judgeSignoff(st *format.Statement, p *principal) (string, string) {
-	r := c.st.runs[st.Run]
+// openRun returns the open run a statement names, or the refusal for a
+// run that is closed or does not exist.
+func (c *Core) openRun(id string) (*run, string, string) {
+	r := c.st.runs[id]
 	switch {
-	case r == nil && c.st.used[st.Run]:
-		return CodeRunClosed, fmt.Sprintf("run %s is closed", st.Run)
+	case r == nil && c.st.used[id], r != nil && !r.open:
+		return nil, CodeRunClosed, fmt.Sprintf("run %s is closed", id)
 	case r == nil:
-		return CodeWrongBinding, fmt.Sprintf("run %s does not exist", st.Run)
-	case !r.open:
-		return CodeRunClosed, fmt.Sprintf("run %s is closed", st.Run)
+		return nil, CodeWrongBinding, fmt.Sprintf("run %s does not exist", id)
+	}
+	return r, "", ""
+}
+
+func (c *Core) judgeSignoff(st *format.Statement, p *principal) (string, string) {
+	r, code, detail := c.openRun(st.Run)
+	switch {
+	case r == nil:
+		return code, detail
 	case r.gate == nil:
 		return CodeWrongBinding, fmt.Sprintf("run %s has no gate to sign", st.Run)
 	case st.Proposal != r.proposal.String() || st.Action != r.digest || st.Gate != r.gate.Gate:
@@ -308,14 +317,10 @@ func (c *Core) Execute(stmt format.Signed) (*Decision, error) {
 }
 
 func (c *Core) judgeExecute(st *format.Statement, p *principal) (string, string) {
-	r := c.st.runs[st.Run]
+	r, code, detail := c.openRun(st.Run)
 	switch {
-	case r == nil && c.st.used[st.Run]:
-		return CodeRunClosed, fmt.Sprintf("run %s is closed", st.Run)
 	case r == nil:
-		return CodeWrongBinding, fmt.Sprintf("run %s does not exist", st.Run)
-	case !r.open:
-		return CodeRunClosed, fmt.Sprintf("run %s is closed", st.Run)
+		return code, detail
 	case st.Proposal != r.proposal.String() || st.Action != r.digest:
 		return CodeWrongBinding, fmt.Sprintf("the statement is for another proposal or action than run %s's: a changed action needs a new run and new sign-offs", r.id)
 	case p.ID != r.proposer:

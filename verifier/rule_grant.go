@@ -10,11 +10,10 @@ var ruleGrant = Rule{
 	Statement:  "every proposal, counted sign-off and execution is covered by a grant of the policy version in force, within its limits",
 	References: []string{"seed 000 (versioned grants, role limits)"},
 	check: func(j *judgement) {
-		o, ok := j.body.(*format.Outcome)
-		if !ok || o.Result != format.ResultAccepted || j.att == nil || j.run == nil {
+		a, r := accepted(j)
+		if a == nil {
 			return
 		}
-		a, r := j.att, j.run
 		recs := []int64{r.ProposalSeq, a.seq, j.rec.Seq}
 		role := ""
 		switch {

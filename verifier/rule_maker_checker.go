@@ -24,12 +24,21 @@ var ruleMakerChecker = Rule{
 	},
 }
 
-// acceptedSignoff returns the attempt and run when j is an outcome that
-// accepts a sign-off in a known run.
-func acceptedSignoff(j *judgement) (*pending, *RunState) {
+// accepted returns the attempt (or proposal) and run when j is an outcome
+// that accepts it in an open run.
+func accepted(j *judgement) (*pending, *RunState) {
 	o, ok := j.body.(*format.Outcome)
-	if !ok || o.Result != format.ResultAccepted || j.att == nil || j.att.act != format.ActSignoff || j.run == nil || j.att.stmt == nil {
+	if !ok || o.Result != format.ResultAccepted || j.att == nil || j.run == nil {
 		return nil, nil
 	}
 	return j.att, j.run
+}
+
+// acceptedSignoff is accepted, for sign-offs only.
+func acceptedSignoff(j *judgement) (*pending, *RunState) {
+	a, r := accepted(j)
+	if a == nil || a.act != format.ActSignoff || a.stmt == nil {
+		return nil, nil
+	}
+	return a, r
 }

@@ -10,11 +10,10 @@ var ruleOneRole = Rule{
 	Statement:  "an identity acts in one role per run: the maker proposes and executes; a checker signs off once, in one stage",
 	References: []string{"seed 000 (one role at a time)"},
 	check: func(j *judgement) {
-		o, ok := j.body.(*format.Outcome)
-		if !ok || o.Result != format.ResultAccepted || j.att == nil || j.run == nil {
+		a, r := accepted(j)
+		if a == nil {
 			return
 		}
-		a, r := j.att, j.run
 		recs := []int64{r.ProposalSeq, a.seq, j.rec.Seq}
 		switch a.act {
 		case format.ActSignoff:
