@@ -90,6 +90,9 @@ type Line struct {
 	Index   int64  // position among all lines, from 0
 	Frame   int64  // byte offset of the frame the line ends in
 	TooLong bool   // the line exceeded MaxLine; Bytes holds its start only
+	// Hash is the record hash of the whole line, set only when TooLong
+	// (otherwise hash Bytes), so a chain link past it can still be judged.
+	Hash Hash
 }
 
 // IsTrailer reports whether a line is the export trailer (SPEC.md §7.2),
@@ -128,6 +131,7 @@ type Reader struct {
 	records   int64
 	sawTable  bool
 	carryLong bool
+	carryHash hash.Hash // record hash of the whole carried line
 }
 
 // NewReader returns a streaming reader over a bundle.
@@ -192,6 +196,11 @@ func (r *Reader) Next() (Line, error) {
 // appendCarry keeps a partial line across frames, no more than a line's
 // worth of it, so that its length can still be judged.
 func (r *Reader) appendCarry(b []byte) {
+	if r.carryHash == nil {
+		r.carryHash = sha256.New()
+		r.carryHash.Write([]byte(PrefixRecord))
+	}
+	r.carryHash.Write(b)
 	if room := MaxLine + 1 - len(r.carry); len(b) > room {
 		b = b[:room]
 		r.carryLong = true
@@ -210,12 +219,18 @@ func (r *Reader) emit(b []byte) Line {
 	l := Line{Bytes: b, Index: r.index, Frame: r.frame}
 	if len(b) > MaxLine || r.carryLong {
 		l.TooLong = true
+		if r.carryHash != nil {
+			r.carryHash.Sum(l.Hash[:0])
+		} else {
+			l.Hash = RecordHash(b)
+		}
 		if len(b) > MaxLine {
 			l.Bytes = b[:MaxLine]
 		}
 	}
 	r.carryLong = false
 	r.carry = nil
+	r.carryHash = nil
 	r.index++
 	if !IsTrailer(b) && r.curOpen {
 		r.cur.Count++

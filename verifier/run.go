@@ -72,7 +72,6 @@ type verification struct {
 	prevHash  format.Hash
 	prevTime  string
 	havePrev  bool
-	expectSeq int64
 	trailer   *format.Trailer
 	trailerAt int64
 	afterTrl  bool

@@ -49,7 +49,10 @@ func (v *verification) scan(l format.Line, bytes int64) *item {
 	} else {
 		rec, err = format.ParseRecord(l.Bytes)
 	}
-	hash := format.RecordHash(l.Bytes)
+	hash := l.Hash
+	if !l.TooLong {
+		hash = format.RecordHash(l.Bytes)
+	}
 	if err != nil {
 		fail(RuleParse, "record %d does not parse: %v", it.pos, err)
 		v.link(it, nil, hash)
@@ -123,13 +126,12 @@ func (v *verification) scan(l format.Line, bytes int64) *item {
 // link checks sequence, chain and time (§3.4) and moves the chain on.
 func (v *verification) link(it *item, rec *format.Record, hash format.Hash) {
 	if rec != nil {
-		if rec.Seq != v.expectSeq {
+		if rec.Seq != it.pos {
 			msg := fmt.Sprintf("record at position %d has sequence number %d", it.pos, rec.Seq)
-			switch {
-			case rec.Seq > v.expectSeq:
-				msg += fmt.Sprintf(": records %d to %d are missing", v.expectSeq, rec.Seq-1)
-			default:
-				msg += fmt.Sprintf(", expected %d: a record is repeated or out of order", v.expectSeq)
+			if rec.Seq > it.pos {
+				msg += ": records are missing before it"
+			} else {
+				msg += ": a record is repeated, inserted or out of order before it"
 			}
 			it.findings = append(it.findings, Finding{Rule: RuleSequence, Message: msg, Records: []int64{it.pos}})
 		}
@@ -143,9 +145,6 @@ func (v *verification) link(it *item, rec *format.Record, hash format.Hash) {
 			it.findings = append(it.findings, Finding{Rule: RuleTime, Message: fmt.Sprintf("record %d claims time %s, earlier than the previous record's %s", it.pos, rec.Time, v.prevTime), Records: []int64{it.pos}})
 		}
 		v.prevTime = rec.Time
-		v.expectSeq = rec.Seq + 1
-	} else {
-		v.expectSeq++
 	}
 	v.prevHash = hash
 	v.havePrev = true
