@@ -17,7 +17,7 @@ test: check
 
 check: vet
 	$(GO) generate ./fixtures/...
-	git diff --exit-code -- fixtures/ || (echo "fixtures drifted from their generator: run 'make fixtures' and commit" >&2; exit 1)
+	@if [ -n "$$(git status --porcelain -- fixtures/)" ]; then git status --short -- fixtures/ >&2; echo "fixtures drifted from their generator: run 'make fixtures' and commit" >&2; exit 1; fi
 	$(GO) test -race -count=1 ./...
 	$(GO) test -count=1 -run Allocs ./format/
 	$(GO) test -run '^$$' -fuzz FuzzReader -fuzztime 20s ./verifier/
