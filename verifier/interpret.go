@@ -162,7 +162,6 @@ func (v *verification) enrolment(it *item, rec *format.Record, b *format.Enrolme
 		ps.Registrar = ps.Registrar || b.Registrar
 		ps.Keys = append(ps.Keys, kid)
 	}
-	apply(v.ahead)
 	it.effect = apply
 }
 
@@ -211,7 +210,6 @@ func (v *verification) revocation(it *item, rec *format.Record, b *format.KeyRev
 			k.RevokedAt = seq
 		}
 	}
-	apply(v.ahead)
 	it.effect = apply
 }
 
@@ -243,7 +241,6 @@ func (v *verification) logKeyRotation(it *item, rec *format.Record, b *format.Lo
 		s.LogKey = newKeyState(kid, pub, "", seq)
 		s.Keys[kid] = s.LogKey
 	}
-	apply(v.ahead)
 	it.effect = apply
 }
 

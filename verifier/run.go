@@ -39,6 +39,7 @@ type job struct {
 	data   []byte
 	sig    []byte
 	ok     bool
+	done   bool // already checked while scanning
 	// what to report if it fails
 	rule string
 	msg  string
@@ -54,6 +55,8 @@ type item struct {
 	jobs     []*job
 	findings []Finding
 	effect   func(*State) // applied to a State once the record is checked
+	// checkpoint is set on the record a checkpoint ends at.
+	checkpoint bool
 }
 
 type batch struct {
@@ -135,7 +138,9 @@ func (v *verification) run(ctx context.Context, r io.Reader) error {
 			for b := range work {
 				for _, it := range b.items {
 					for _, j := range it.jobs {
-						j.ok = j.pub.Verify(j.prefix, j.data, j.sig)
+						if !j.done {
+							j.ok = j.pub.Verify(j.prefix, j.data, j.sig)
+						}
 					}
 				}
 				close(b.done)

@@ -2,6 +2,7 @@ package verifier
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"context"
 	"testing"
 
@@ -68,5 +69,52 @@ func TestStateAt(t *testing.T) {
 	}
 	if st.Principals["risk.ana"] != nil || len(st.Registrars()) != 2 {
 		t.Fatalf("state at %s: principals %v", before, st.PrincipalIDs())
+	}
+}
+
+// TestCheckpointAfterRotation: a checkpoint taken right after a log-key
+// rotation is judged under the new key.
+func TestCheckpointAfterRotation(t *testing.T) {
+	b := fixtures.New(fixtures.Options{})
+	next := fixtures.Key("log-2")
+	pop := b.SignWith("", next, &format.Statement{Purpose: format.PurposeLogKey, Key: format.HexKey(next.Public().(ed25519.PublicKey))})
+	line, err := b.Chain.RotateLogKey(b.Now(), next, pop)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Lines = append(b.Lines, line)
+	b.LogKey = next
+	cp, err := format.ParseTrailer(b.Trailer())
+	if err != nil {
+		t.Fatal(err)
+	}
+	trust, _ := PinGenesis(b.Genesis().String())
+	res := verifyBytes(t, b.Bundle(), trust, Options{Checkpoint: cp})
+	if res.Verdict != VerdictPass {
+		t.Fatalf("verdict %s: %+v", res.Verdict, res.Findings)
+	}
+}
+
+// TestFailedEnrolmentEnrolsNothing: an enrolment whose own signature fails
+// grants its key nothing, so a later statement with it is refused too.
+func TestFailedEnrolmentEnrolsNothing(t *testing.T) {
+	b := fixtures.New(fixtures.Options{})
+	e := b.Person("risk.ana", format.KindHuman, "risk")
+	b.Resign(int(e), func(f *format.Fields) {
+		f.Sigs[0].Sig = append([]byte{}, f.Sigs[0].Sig...)
+		f.Sigs[0].Sig[0] ^= 1
+	})
+	later := b.Append(format.TypePersonnel, "risk.ana", &format.Personnel{Principal: "risk.ana", Event: "mover", Effective: "2026-11-03", Team: "audit"},
+		b.Sign("risk.ana", &format.Statement{Purpose: format.PurposePersonnel, Subject: "risk.ana", Event: "mover", Effective: "2026-11-03", Team: "audit"}))
+	trust, _ := PinGenesis(b.Genesis().String())
+	res := verifyBytes(t, b.Bundle(), trust, Options{})
+	found := false
+	for _, f := range res.Findings {
+		if f.Rule == RuleStatement && len(f.Records) == 1 && f.Records[0] == later {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("the statement made with a key whose enrolment failed was accepted: %+v", res.Findings)
 	}
 }
