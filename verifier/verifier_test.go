@@ -2,8 +2,8 @@ package verifier
 
 import (
 	"bytes"
-	"crypto/ed25519"
 	"context"
+	"crypto/ed25519"
 	"testing"
 
 	"countersign/fixtures"
