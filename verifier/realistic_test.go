@@ -20,7 +20,7 @@ func TestRealisticPasses(t *testing.T) {
 	if res.Verdict != VerdictPass {
 		t.Fatalf("verdict %s; first findings %+v", res.Verdict, res.Findings[:min(5, len(res.Findings))])
 	}
-	if res.Counts.Records < 6000 || res.Counts.Seals < 4 {
+	if res.Counts.Records < 6000 || res.Counts.Seals < 4 || res.Counts.Runs < 300 || res.Counts.Refusals < 30 {
 		t.Fatalf("counts %+v", res.Counts)
 	}
 }

@@ -263,8 +263,15 @@ func (v *verification) finish(it *item) {
 	if it.rec != nil {
 		v.counts.Records++
 		v.counts.Statements += int64(len(it.rec.Sigs))
-		if it.rec.Type == format.TypeSeal {
+		switch b := it.body.(type) {
+		case *format.SealBody:
 			v.counts.Seals++
+		case *format.Proposal:
+			v.counts.Runs++
+		case *format.Outcome:
+			if b.Result == format.ResultRefused {
+				v.counts.Refusals++
+			}
 		}
 		if it.effect != nil {
 			it.effect(v.state)
