@@ -160,10 +160,6 @@ func (e *env) inspect(ctx context.Context, in *bundleInput) (*inspection, int) {
 		Principals:    []inspectPrincipal{},
 		Findings:      len(res.Findings) + res.FindingsOmitted,
 	}
-	if ins.Runs == 0 {
-		// A run has exactly one proposal (SPEC.md §6.6).
-		ins.Runs = types[format.TypeProposal]
-	}
 	if state != nil {
 		ins.TimeZone = state.Org.TZ
 		for _, id := range state.PrincipalIDs() {
