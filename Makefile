@@ -20,8 +20,9 @@ check: vet
 	@if [ -n "$$(git status --porcelain -- fixtures/)" ]; then git status --short -- fixtures/ >&2; echo "fixtures drifted from their generator: run 'make fixtures' and commit" >&2; exit 1; fi
 	$(GO) test -race -count=1 ./...
 	$(GO) test -count=1 -run Allocs ./format/
-	$(GO) test -run '^$$' -fuzz FuzzReader -fuzztime 20s ./verifier/
-	$(GO) test -run '^$$' -fuzz FuzzValidateJSON -fuzztime 10s ./format/
+	$(GO) test -run '^$$' -fuzz FuzzReader -fuzztime 30s -fuzzminimizetime 1x ./verifier/
+	$(GO) test -run '^$$' -fuzz FuzzValidateJSON -fuzztime 10s -fuzzminimizetime 1x ./format/
+	$(GO) test -run '^$$' -fuzz FuzzPublicKeyVerify -fuzztime 10s -fuzzminimizetime 1x ./format/
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed" >&2; exit 1)
