@@ -114,3 +114,17 @@ func TestRoundTrip(t *testing.T) {
 		t.Fatalf("container problems: %v", problems[0])
 	}
 }
+
+func TestStatementMinorVersionMembers(t *testing.T) {
+	st := []byte(`{"purpose":"execute","bundle":"` + Hash{}.String() + `","principal":"a","name":"A","time":"2026-11-02T09:00:00.000Z","run":"r","proposal":"` + Hash{}.String() + `","action":"` + Hash{}.String() + `","added_in_1_1":"x"}`)
+	if _, err := ParseStatement(st); !errors.Is(err, ErrMalformed) {
+		t.Fatalf("a 1.0 reader accepted an unknown member: %v", err)
+	}
+	if _, err := ParseStatementLax(st, true); err != nil {
+		t.Fatalf("a newer minor version's member was refused: %v", err)
+	}
+	missing := []byte(`{"purpose":"execute","bundle":"` + Hash{}.String() + `","principal":"a","name":"A","time":"2026-11-02T09:00:00.000Z","run":"r","added":"x","more":"y"}`)
+	if _, err := ParseStatementLax(missing, true); !errors.Is(err, ErrMalformed) {
+		t.Fatalf("lax parsing dropped a required member: %v", err)
+	}
+}

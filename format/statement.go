@@ -90,7 +90,12 @@ var PurposeMembers = map[string][]string{
 
 // ParseStatement parses statement bytes strictly: the JSON subset, exactly
 // the members of its purpose, each of the right kind.
-func ParseStatement(b []byte) (*Statement, error) {
+func ParseStatement(b []byte) (*Statement, error) { return ParseStatementLax(b, false) }
+
+// ParseStatementLax is ParseStatement for a bundle of a newer minor
+// version when lax is set: members it does not know are ignored (SPEC.md
+// §9), those it knows are still required.
+func ParseStatementLax(b []byte, lax bool) (*Statement, error) {
 	if err := ValidateJSONObject(b, JSONLimits{}); err != nil {
 		return nil, fmt.Errorf("statement: %w: %w", ErrMalformed, err)
 	}
@@ -118,6 +123,9 @@ func ParseStatement(b []byte) (*Statement, error) {
 	eachMember(b, func(key, val []byte) bool {
 		k := string(key[1 : len(key)-1])
 		if !want[k] {
+			if lax {
+				return true
+			}
 			perr = malformed("statement member %s does not belong to purpose %s", key, purpose)
 			return false
 		}

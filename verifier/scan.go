@@ -270,7 +270,7 @@ func (v *verification) genesis(it *item, rec *format.Record, g *format.Genesis) 
 		ks := newKeyState(kid, pub, r.ID, 0)
 		if i < len(rec.Sigs) {
 			sg := rec.Sigs[i]
-			st, err := format.ParseStatement(sg.Stmt)
+			st, err := format.ParseStatementLax(sg.Stmt, lax)
 			switch {
 			case err != nil:
 				fail(RuleStatement, "genesis statement %d: %v", i+1, err)
@@ -372,7 +372,7 @@ func checkPrincipal(p format.Principal) string {
 // statement checks one element of sigs (§5.1) and queues its signature.
 func (v *verification) statement(it *item, rec *format.Record, info format.TypeInfo, i int, fail func(string, string, ...any)) *format.Statement {
 	sg := rec.Sigs[i]
-	st, err := format.ParseStatement(sg.Stmt)
+	st, err := format.ParseStatementLax(sg.Stmt, v.ahead.Lax)
 	if err != nil {
 		fail(RuleStatement, "record %d statement %d: %v", it.pos, i+1, err)
 		return nil
