@@ -44,9 +44,10 @@ var ruleAttemptOutcome = Rule{
 			} else if b.Digest != j.run.Digest || b.Proposal != j.run.ProposalHash.String() {
 				j.emitf(RuleAttemptOutcome, []int64{j.run.ProposalSeq, j.rec.Seq}, "run %s executed an action other than the one proposed", b.Run)
 			}
-		case *format.Attempt, *format.Proposal:
-			// A new attempt while an earlier one by anyone still awaits
-			// its outcome is allowed; the end check catches the missing.
+		case *format.Proposal:
+			if r := j.st.Runs[b.Run]; r != nil {
+				j.emitf(RuleAttemptOutcome, []int64{r.ProposalSeq, j.rec.Seq}, "run %s is proposed again while open; a run has one proposal", b.Run)
+			}
 		}
 	},
 	end: func(s *State, emit func(Finding)) {

@@ -107,17 +107,20 @@ func track(j *judgement) {
 			r.Currency, _ = a.Text("currency")
 		}
 		r.Required, r.Policy = s.RequiredGate(b.Class)
-		if _, dup := s.Runs[b.Run]; !dup {
+		if _, dup := s.Runs[b.Run]; !dup && j.room() {
 			s.Runs[b.Run] = r
 		}
-		s.pending[rec.Seq] = &pending{seq: rec.Seq, typ: rec.Type, actor: rec.Actor, run: b.Run, stmt: first(j.stmts)}
+		if j.room() {
+			s.pending[rec.Seq] = &pending{seq: rec.Seq, typ: rec.Type, actor: rec.Actor, run: b.Run, stmt: first(j.stmts)}
+		}
 	case *format.Gate:
 		if r := j.run; r != nil && r.Gate == nil {
 			r.Gate, r.GateSeq = b, rec.Seq
 		}
 	case *format.Attempt:
-		st := first(j.stmts)
-		s.pending[rec.Seq] = &pending{seq: rec.Seq, typ: rec.Type, actor: rec.Actor, act: b.Act, run: b.Run, stmt: st}
+		if j.room() {
+			s.pending[rec.Seq] = &pending{seq: rec.Seq, typ: rec.Type, actor: rec.Actor, act: b.Act, run: b.Run, stmt: first(j.stmts)}
+		}
 	case *format.Outcome:
 		a := j.att
 		if a == nil {
@@ -161,6 +164,24 @@ func track(j *judgement) {
 }
 
 func sortStrings(s []string) { sort.Strings(s) }
+
+// maxOpen bounds the runs open at once and the attempts awaiting outcomes
+// that the verifier tracks (SPEC.md §10), so a hostile bundle cannot make
+// its memory grow with its length.
+var maxOpen = 1 << 20
+
+// room reports whether another open run or pending attempt may be
+// tracked; past the limit it reports a finding, once.
+func (j *judgement) room() bool {
+	if len(j.st.Runs) < maxOpen && len(j.st.pending) < maxOpen {
+		return true
+	}
+	if !j.st.overflow {
+		j.st.overflow = true
+		j.emitf(RuleAttemptOutcome, nil, "more than %d runs or attempts are open at once at record %d; later ones are not tracked", maxOpen, j.rec.Seq)
+	}
+	return false
+}
 
 func first(sts []*format.Statement) *format.Statement {
 	if len(sts) == 0 {

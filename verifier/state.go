@@ -40,6 +40,7 @@ type State struct {
 
 	pending  map[int64]*pending
 	executes map[int64]*pending // accepted execute attempts not yet executed
+	overflow bool               // MaxOpen was reached
 }
 
 // PrincipalState is one principal as enrolled.

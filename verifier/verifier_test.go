@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"strings"
 	"testing"
 
 	"countersign/fixtures"
@@ -117,4 +118,49 @@ func TestFailedEnrolmentEnrolsNothing(t *testing.T) {
 	if !found {
 		t.Fatalf("the statement made with a key whose enrolment failed was accepted: %+v", res.Findings)
 	}
+}
+
+// TestOpenRunsBounded: a bundle that opens runs and never closes them
+// cannot make the verifier track more than maxOpen; it gets a finding.
+func TestOpenRunsBounded(t *testing.T) {
+	old := maxOpen
+	maxOpen = 3
+	defer func() { maxOpen = old }()
+	b := fixtures.New(fixtures.Options{})
+	b.Person("ops.dana", format.KindHuman, "operations")
+	for i := 0; i < 3; i++ {
+		r := &fixtures.Run{B: b, ID: "ctl-" + string(rune('a'+i)), Maker: "ops.dana",
+			Action: []byte(`{"class":"change.control","control":"c` + string(rune('a'+i)) + `","name":"C","material":true}`)}
+		r.Propose()
+	}
+	trust, _ := PinGenesis(b.Genesis().String())
+	res := verifyBytes(t, b.Bundle(), trust, Options{})
+	n := 0
+	for _, f := range res.Findings {
+		if f.Rule == RuleAttemptOutcome && strings.Contains(f.Message, "open at once") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("want one limit finding, got %d: %+v", n, res.Findings)
+	}
+}
+
+// TestRunProposedTwice: a second proposal for an open run is a finding.
+func TestRunProposedTwice(t *testing.T) {
+	b := fixtures.New(fixtures.Options{})
+	b.Person("ops.dana", format.KindHuman, "operations")
+	act := []byte(`{"class":"change.control","control":"c","name":"C","material":true}`)
+	first := &fixtures.Run{B: b, ID: "ctl-1", Maker: "ops.dana", Action: act}
+	first.Propose()
+	second := &fixtures.Run{B: b, ID: "ctl-1", Maker: "ops.dana", Action: act}
+	second.Propose()
+	trust, _ := PinGenesis(b.Genesis().String())
+	res := verifyBytes(t, b.Bundle(), trust, Options{})
+	for _, f := range res.Findings {
+		if f.Rule == RuleAttemptOutcome && strings.Contains(f.Message, "proposed again") {
+			return
+		}
+	}
+	t.Fatalf("a second proposal of an open run was not reported: %+v", res.Findings)
 }
