@@ -101,46 +101,48 @@ func ParseStatementLax(b []byte, lax bool) (*Statement, error) {
 	}
 	var purpose string
 	eachMember(b, func(key, val []byte) bool {
-		if string(key) == `"purpose"` {
+		if k, _ := unquote(key); k == "purpose" {
 			purpose, _ = unquote(val)
 			return false
 		}
 		return true
 	})
-	extra, ok := PurposeMembers[purpose]
+	want, ok := purposeSets[purpose]
 	if !ok {
 		return nil, malformed("statement purpose %q is unknown", purpose)
 	}
-	want := map[string]bool{}
-	for _, m := range commonMembers {
-		want[m] = true
-	}
-	for _, m := range extra {
-		want[m] = true
-	}
+	st := &Statement{Raw: b}
 	n := 0
 	var perr error
 	eachMember(b, func(key, val []byte) bool {
-		k := string(key[1 : len(key)-1])
+		k, _ := unquote(key)
 		if !want[k] {
 			if lax {
 				return true
 			}
-			perr = malformed("statement member %s does not belong to purpose %s", key, purpose)
+			perr = malformed("statement member %q does not belong to purpose %s", k, purpose)
 			return false
 		}
 		n++
-		switch {
-		case k == "stage":
-			if _, ok := parseInt(val); !ok {
+		switch k {
+		case "stage":
+			v, ok := parseInt(val)
+			if !ok {
 				perr = malformed("statement stage is not an integer")
 			}
-		case k == "registrar":
+			st.Stage = v
+		case "registrar":
 			if val[0] != 't' && val[0] != 'f' {
 				perr = malformed("statement registrar is not a boolean")
 			}
-		case val[0] != '"':
-			perr = malformed("statement member %s is not a string", key)
+			r := val[0] == 't'
+			st.Registrar = &r
+		default:
+			v, ok := unquote(val)
+			if !ok {
+				perr = malformed("statement member %q is not a string", k)
+			}
+			*st.field(k) = v
 		}
 		return perr == nil
 	})
@@ -148,23 +150,94 @@ func ParseStatementLax(b []byte, lax bool) (*Statement, error) {
 		return nil, perr
 	}
 	if n != len(want) {
-		missing := []string{}
+		seen := map[string]bool{}
+		eachMember(b, func(key, _ []byte) bool {
+			k, _ := unquote(key)
+			seen[k] = true
+			return true
+		})
+		var missing []string
 		for m := range want {
-			if !strings.Contains(string(b), `"`+m+`":`) {
+			if !seen[m] {
 				missing = append(missing, m)
 			}
 		}
 		sort.Strings(missing)
 		return nil, malformed("statement of purpose %s lacks %s", purpose, strings.Join(missing, ", "))
 	}
-	s := &Statement{Raw: b}
-	if err := DecodeStrict(b, s, true); err != nil {
-		return nil, err
+	if !ValidTime(st.Time) {
+		return nil, malformed("statement time %q is not YYYY-MM-DDTHH:MM:SS.mmmZ", st.Time)
 	}
-	if !ValidTime(s.Time) {
-		return nil, malformed("statement time %q is not YYYY-MM-DDTHH:MM:SS.mmmZ", s.Time)
+	return st, nil
+}
+
+// purposeSets holds, for each purpose, every member its statements have.
+var purposeSets = func() map[string]map[string]bool {
+	sets := map[string]map[string]bool{}
+	for p, extra := range PurposeMembers {
+		set := map[string]bool{}
+		for _, m := range append(append([]string{}, commonMembers...), extra...) {
+			set[m] = true
+		}
+		sets[p] = set
 	}
-	return s, nil
+	return sets
+}()
+
+// field returns the string field of the member named name.
+func (s *Statement) field(name string) *string {
+	switch name {
+	case "purpose":
+		return &s.Purpose
+	case "bundle":
+		return &s.Bundle
+	case "principal":
+		return &s.Principal
+	case "name":
+		return &s.Name
+	case "time":
+		return &s.Time
+	case "key":
+		return &s.Key
+	case "kind":
+		return &s.Kind
+	case "team":
+		return &s.Team
+	case "subject":
+		return &s.Subject
+	case "subject_name":
+		return &s.SubjectName
+	case "run":
+		return &s.Run
+	case "class":
+		return &s.Class
+	case "action":
+		return &s.Action
+	case "proposal":
+		return &s.Proposal
+	case "gate":
+		return &s.Gate
+	case "meaning":
+		return &s.Meaning
+	case "reason":
+		return &s.Reason
+	case "control":
+		return &s.Control
+	case "role":
+		return &s.Role
+	case "operation":
+		return &s.Operation
+	case "finding":
+		return &s.Finding
+	case "severity":
+		return &s.Severity
+	case "event":
+		return &s.Event
+	case "effective":
+		return &s.Effective
+	}
+	var discard string
+	return &discard
 }
 
 // Encode returns the statement's bytes: a compact JSON object with exactly
