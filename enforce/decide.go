@@ -1,6 +1,7 @@
 package enforce
 
 import (
+	"crypto"
 	"crypto/ed25519"
 	"errors"
 	"fmt"
@@ -382,4 +383,93 @@ func (c *Core) Principal(id string) (format.Principal, bool) {
 		return format.Principal{}, false
 	}
 	return p.Principal, true
+}
+
+// Revoke revokes a principal's key from the next record on. sigs hold
+// revoke statements (subject the principal, key the key ID, reason the
+// reason): one made with the key itself, or two by registrars other than
+// the principal.
+func (c *Core) Revoke(principalID string, kid format.Hash, reason string, sigs []format.Signed) (int64, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k := c.st.keys[kid]
+	if k == nil || k.principal != principalID || k.revoked {
+		return 0, fmt.Errorf("key %.16s is not a key of %s in force", kid.String(), principalID)
+	}
+	if strings.TrimSpace(reason) == "" {
+		return 0, errors.New("a revocation needs a reason")
+	}
+	if len(sigs) == 0 {
+		return 0, errors.New("a revocation needs the key's own statement or two registrars'")
+	}
+	self, regs := false, map[string]bool{}
+	actor := ""
+	for _, s := range sigs {
+		st, p, err := c.attribute(s, format.PurposeRevoke)
+		if err != nil {
+			return 0, err
+		}
+		if st.Subject != principalID || st.Key != kid.String() || st.Reason != reason {
+			return 0, fmt.Errorf("%s's statement does not state this revocation", st.Principal)
+		}
+		if actor == "" {
+			actor = st.Principal
+		}
+		switch {
+		case st.Principal == principalID && s.Key == kid:
+			self = true
+		case p.registrar && st.Principal != principalID:
+			regs[st.Principal] = true
+		default:
+			return 0, fmt.Errorf("%s may not sign this revocation", st.Principal)
+		}
+	}
+	if !self && len(regs) < 2 {
+		return 0, errors.New("a revocation needs the key's own statement or two registrars other than its holder")
+	}
+	seqs, err := c.write(entry{typ: format.TypeKeyRevocation, actor: actor, body: &format.KeyRevocation{Principal: principalID, Key: kid.String(), Reason: reason}, sigs: sigs})
+	if err != nil {
+		return 0, err
+	}
+	return seqs[0], nil
+}
+
+// RotateLogKey hands the log to next: the rotation record is signed by the
+// current log key and carries next's proof of possession; every later
+// record is signed by next. Reopen the journal with next afterwards.
+func (c *Core) RotateLogKey(next crypto.Signer) (int64, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	pub, ok := next.Public().(ed25519.PublicKey)
+	if !ok {
+		return 0, errors.New("the new log key must be an Ed25519 key")
+	}
+	if _, dup := c.st.keys[format.KeyIDOf(pub)]; dup || format.KeyIDOf(pub) == format.KeyIDOf(c.cfg.LogKey.Public().(ed25519.PublicKey)) {
+		return 0, errors.New("the new log key was already used")
+	}
+	st := &format.Statement{Purpose: format.PurposeLogKey, Bundle: c.st.genesis.String(), Time: c.now(), Key: format.HexKey(pub)}
+	raw, err := st.Encode()
+	if err != nil {
+		return 0, err
+	}
+	sig, err := next.Sign(nil, format.Message(format.PrefixStatement, raw), crypto.Hash(0))
+	if err != nil {
+		return 0, err
+	}
+	if c.closed {
+		return 0, errors.New("core is closed")
+	}
+	at := c.now()
+	if at < c.chain.LastTime() {
+		at = c.chain.LastTime()
+	}
+	line, err := c.chain.RotateLogKey(at, next, format.Signed{Key: format.KeyIDOf(pub), Stmt: raw, Sig: sig})
+	if err != nil {
+		return 0, err
+	}
+	if err := c.j.append(line); err != nil {
+		return 0, err
+	}
+	c.cfg.LogKey = next
+	return c.chain.Next() - 1, c.st.replay(line)
 }

@@ -261,3 +261,47 @@ func TestRefusalsAreRecorded(t *testing.T) {
 		t.Fatalf("only %d records written", res.Counts.Records)
 	}
 }
+
+// TestRevokeAndRotate: a revoked key signs nothing more; the log key can be
+// handed on; the journal then reopens only under the new key; the bundle
+// verifies throughout.
+func TestRevokeAndRotate(t *testing.T) {
+	dir := t.TempDir()
+	o := newOrg(t, dir)
+	o.approvePolicy()
+	kid := format.KeyIDOf(key("risk.ben").Public().(ed25519.PublicKey))
+	reason := "laptop lost"
+	self := o.sign("risk.ben", &format.Statement{Purpose: format.PurposeRevoke, Subject: "risk.ben", Key: kid.String(), Reason: reason})
+	if _, err := o.core.Revoke("risk.ben", kid, reason, []format.Signed{self}); err != nil {
+		t.Fatal(err)
+	}
+	// A registrar alone cannot revoke someone else's key.
+	anaKey := format.KeyIDOf(key("risk.ana").Public().(ed25519.PublicKey))
+	one := o.sign("reg.alex", &format.Statement{Purpose: format.PurposeRevoke, Subject: "risk.ana", Key: anaKey.String(), Reason: "suspected"})
+	if _, err := o.core.Revoke("risk.ana", anaKey, "suspected", []format.Signed{one}); err == nil {
+		t.Fatal("one registrar revoked another principal's key")
+	}
+	d := o.ok(o.propose("pay-1", "agent.payments", payment("10.00"), nil, ""))
+	if _, err := o.signoff("risk.ben", d.Requests[1], "", "approve"); !errors.Is(err, enforce.ErrUnattributable) {
+		t.Fatalf("sign-off with a revoked key: %v", err)
+	}
+	if _, err := o.core.RotateLogKey(key("log-2")); err != nil {
+		t.Fatal(err)
+	}
+	o.ok(o.signoff("agent.reviewer", d.Requests[0], "", "matches"))
+	if res := verifyCore(t, o.core); res.Verdict != verifier.VerdictPass {
+		t.Fatalf("after revocation and rotation: %+v", res.Findings)
+	}
+	o.core.Close()
+	if _, err := enforce.Open(enforce.Config{Dir: dir, LogKey: key("log")}); err == nil {
+		t.Fatal("the journal reopened under the retired log key")
+	}
+	core, err := enforce.Open(enforce.Config{Dir: dir, LogKey: key("log-2")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer core.Close()
+	if res := verifyCore(t, core); res.Verdict != verifier.VerdictPass {
+		t.Fatalf("after reopening: %+v", res.Findings)
+	}
+}

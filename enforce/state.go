@@ -117,6 +117,10 @@ func (s *state) replay(line []byte) error {
 		}
 		s.principals[b.Principal.ID].registrar = s.principals[b.Principal.ID].registrar || b.Registrar
 		s.keys[format.KeyIDOf(pub)] = &key{pub: pub, principal: b.Principal.ID}
+	case *format.LogKeyRotation:
+		if pub, err := format.ParsePublicKey(b.Key); err == nil {
+			s.keys[format.KeyIDOf(pub)] = &key{pub: pub}
+		}
 	case *format.KeyRevocation:
 		if kid, err := format.ParseHash(b.Key); err == nil && s.keys[kid] != nil {
 			s.keys[kid].revoked = true

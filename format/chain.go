@@ -68,8 +68,21 @@ func ResumeChain(genesis Hash, last []byte, logKey crypto.Signer) (*Chain, error
 		return nil, fmt.Errorf("failed to resume chain: %w", err)
 	}
 	pub, _ := logKey.Public().(ed25519.PublicKey)
-	if KeyIDOf(pub) != r.LKey && r.Type != TypeLogKeyRotation {
-		return nil, errors.New("failed to resume chain: log key does not match the last record")
+	want := r.LKey
+	if r.Type == TypeLogKeyRotation {
+		// The last record handed the log to the key it names.
+		var b LogKeyRotation
+		if err := DecodeStrict(r.Body, &b, false); err != nil {
+			return nil, fmt.Errorf("failed to resume chain: %w", err)
+		}
+		next, err := ParsePublicKey(b.Key)
+		if err != nil {
+			return nil, fmt.Errorf("failed to resume chain: %w", err)
+		}
+		want = KeyIDOf(next)
+	}
+	if KeyIDOf(pub) != want {
+		return nil, errors.New("failed to resume chain: the log key given is not the one in force")
 	}
 	return &Chain{logKey: logKey, genesis: genesis, next: r.Seq + 1, prev: r.Hash, last: r.Time}, nil
 }
