@@ -128,3 +128,14 @@ func TestStatementMinorVersionMembers(t *testing.T) {
 		t.Fatalf("lax parsing dropped a required member: %v", err)
 	}
 }
+
+func TestLaxBodyRefusesCaseTwins(t *testing.T) {
+	body := []byte(`{"code":"a","text":"b","Code":"evil","extra":"ok"}`)
+	if _, err := DecodeBody(TypeNote, body, true); !errors.Is(err, ErrMalformed) {
+		t.Fatalf("a member differing only in case was accepted: %v", err)
+	}
+	n, err := DecodeBody(TypeNote, []byte(`{"code":"a","text":"b","extra":"ok"}`), true)
+	if err != nil || n.(*Note).Code != "a" {
+		t.Fatalf("a newer version's extra member was refused: %v", err)
+	}
+}

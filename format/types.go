@@ -306,6 +306,13 @@ func checkShape(raw []byte, t reflect.Type, lax bool, path string) error {
 			if !lax {
 				err = malformed("%s: unexpected member %s", where(path), key)
 			}
+			// encoding/json matches member names without regard to case;
+			// a newer version's member must not pass for a known one.
+			for _, n := range fs.names {
+				if strings.EqualFold(n, string(key)) {
+					err = malformed("%s: member %s differs from %s only in case", where(path), key, n)
+				}
+			}
 			return err == nil
 		})
 		if err != nil {
