@@ -139,3 +139,10 @@ func TestLaxBodyRefusesCaseTwins(t *testing.T) {
 		t.Fatalf("a newer version's extra member was refused: %v", err)
 	}
 }
+
+func TestEscapedMemberNames(t *testing.T) {
+	n, err := DecodeBody(TypeNote, []byte(`{"c\u006fde":"a","text":"b"}`), false)
+	if err != nil || n.(*Note).Code != "a" {
+		t.Fatalf("an escaped member name was not read as the member: %v", err)
+	}
+}

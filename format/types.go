@@ -1,6 +1,7 @@
 package format
 
 import (
+	"bytes"
 	"encoding/json"
 	"reflect"
 	"strings"
@@ -296,6 +297,11 @@ func checkShape(raw []byte, t reflect.Type, lax bool, path string) error {
 		var seen uint64
 		var err error
 		eachMember(raw, func(key, val []byte) bool {
+			if bytes.IndexByte(key, '\\') >= 0 {
+				// Compare names as JSON reads them: unescaped.
+				k, _ := unquote(key)
+				key = AppendString(nil, k)
+			}
 			for i, n := range fs.names {
 				if n == string(key) {
 					seen |= 1 << i
