@@ -76,7 +76,6 @@ type verification struct {
 	prevTime  string
 	havePrev  bool
 	trailer   *format.Trailer
-	trailerAt int64
 	afterTrl  bool
 	cpChecked bool
 	genesisOK bool
@@ -90,22 +89,19 @@ type verification struct {
 	counts   Counts
 	bundle   Bundle
 	problems []*format.ContainerError
-	mu       sync.Mutex
 }
 
 func newRun(trust Trust, opts Options) *verification {
-	return &verification{trust: trust, opts: opts, ahead: newState(), state: newState(), trailerAt: noSeq, rules: Rules()}
+	return &verification{trust: trust, opts: opts, ahead: newState(), state: newState(), rules: Rules()}
 }
 
 func (v *verification) run(ctx context.Context, r io.Reader) error {
 	cr := &countingReader{r: r}
 	rd := format.NewReader(cr)
 	defer rd.Close()
-	rd.OnProblem = func(e *format.ContainerError) {
-		v.mu.Lock()
-		v.problems = append(v.problems, e)
-		v.mu.Unlock()
-	}
+	// The reader calls OnProblem from this goroutine; the result is read
+	// only after every stage has finished.
+	rd.OnProblem = func(e *format.ContainerError) { v.problems = append(v.problems, e) }
 
 	// The first line must be a parseable genesis record, or this is not a
 	// bundle at all.

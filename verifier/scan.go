@@ -33,7 +33,6 @@ func (v *verification) scan(l format.Line, bytes int64) *item {
 		} else {
 			v.trailer = t
 		}
-		v.trailerAt = v.pos
 		it.pos = noSeq
 		return it
 	}
@@ -202,7 +201,7 @@ func (v *verification) genesis(it *item, rec *format.Record, g *format.Genesis) 
 	}
 	gh := rec.Hash
 	v.ahead.Genesis = gh
-	v.bundleInfo(g)
+	v.bundle.FormatVersion = g.Version
 	if g.Format != format.FormatName {
 		fail(RuleVersion, "genesis names format %q, not %q", g.Format, format.FormatName)
 		v.stopped = true
@@ -305,12 +304,6 @@ func (v *verification) genesis(it *item, rec *format.Record, g *format.Genesis) 
 	apply(v.ahead)
 	it.effect = apply
 	v.genesisOK = true
-}
-
-func (v *verification) bundleInfo(g *format.Genesis) {
-	v.mu.Lock()
-	v.bundle.FormatVersion = g.Version
-	v.mu.Unlock()
 }
 
 func parseVersion(s string) (major, minor int, ok bool) {

@@ -67,7 +67,6 @@ type runner struct {
 	core    *enforce.Core
 	ppl     map[string]*person
 	step    int
-	clock   time.Time
 	outcome Outcome
 }
 
