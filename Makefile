@@ -1,12 +1,16 @@
 GO ?= go
 BIN := bin/countersign
 
-.PHONY: all build demo test check bench fixtures fuzz vet
+.PHONY: all build install demo test check preflight bench fixtures fuzz vet
 
 all: build
 
 build:
 	$(GO) build -o $(BIN) ./cmd/countersign
+
+# Puts countersign in $(go env GOBIN), or $(go env GOPATH)/bin.
+install:
+	$(GO) install ./cmd/countersign
 
 # The main job on built-in defaults.
 demo: build
@@ -15,17 +19,23 @@ demo: build
 # What CI runs (.ci/run calls this).
 test: check
 
-check: vet
+check: preflight vet
 	$(GO) generate ./fixtures/...
-	@if [ -n "$$(git status --porcelain -- fixtures/)" ]; then git status --short -- fixtures/ >&2; echo "fixtures drifted from their generator: run 'make fixtures' and commit" >&2; exit 1; fi
+	@drift=$$(git status --porcelain -- fixtures/) || { echo "cannot run git status: the fixture-drift check needs git and a work tree" >&2; exit 1; }; \
+	if [ -n "$$drift" ]; then git status --short -- fixtures/ >&2; echo "fixtures drifted from their generator: run 'make fixtures' and commit" >&2; exit 1; fi
 	$(GO) test -race -count=1 ./...
 	$(GO) test -count=1 -run Allocs ./format/
 	$(GO) test -run '^$$' -fuzz FuzzReader -fuzztime 30s -fuzzminimizetime 1x ./verifier/
 	$(GO) test -run '^$$' -fuzz FuzzValidateJSON -fuzztime 10s -fuzzminimizetime 1x ./format/
 	$(GO) test -run '^$$' -fuzz FuzzPublicKeyVerify -fuzztime 10s -fuzzminimizetime 1x ./format/
 
+preflight:
+	@sh scripts/preflight
+
 vet:
-	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed" >&2; exit 1)
+	@unformatted=$$(gofmt -l .) || { echo "gofmt failed" >&2; exit 1; }; \
+	if [ -n "$$unformatted" ]; then echo "$$unformatted"; echo "gofmt needed" >&2; exit 1; fi
+	$(GO) mod tidy -diff || { echo "go.mod or go.sum is not tidy: run 'go mod tidy'" >&2; exit 1; }
 	$(GO) vet ./...
 
 fixtures:

@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"countersign/format"
+	"github.com/countersign/countersign/format"
 )
 
 // Config sets up a Core.

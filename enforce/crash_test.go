@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"countersign/enforce"
-	"countersign/format"
-	"countersign/verifier"
+	"github.com/countersign/countersign/enforce"
+	"github.com/countersign/countersign/format"
+	"github.com/countersign/countersign/verifier"
 )
 
 const crashEnv = "COUNTERSIGN_CRASH_CHILD"

@@ -8,7 +8,7 @@ import (
 	"slices"
 	"strings"
 
-	"countersign/format"
+	"github.com/countersign/countersign/format"
 )
 
 // checkPoP checks an enrol-self statement: made with key for p.

@@ -33,7 +33,7 @@ import (
 	"errors"
 	"fmt"
 
-	"countersign/format"
+	"github.com/countersign/countersign/format"
 )
 
 // Refusal codes (SPEC.md §6.7).

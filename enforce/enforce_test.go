@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"countersign/enforce"
-	"countersign/format"
-	"countersign/verifier"
+	"github.com/countersign/countersign/enforce"
+	"github.com/countersign/countersign/format"
+	"github.com/countersign/countersign/verifier"
 )
 
 // org is a test organisation: each principal's key is held here, as each

@@ -8,8 +8,8 @@ import (
 	"os"
 	"time"
 
-	"countersign/enforce"
-	"countersign/format"
+	"github.com/countersign/countersign/enforce"
+	"github.com/countersign/countersign/format"
 )
 
 // Example shows a runtime embedding the core: a payments agent proposes a

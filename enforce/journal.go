@@ -10,7 +10,7 @@ import (
 	"path/filepath"
 	"syscall"
 
-	"countersign/format"
+	"github.com/countersign/countersign/format"
 )
 
 // ErrLocked is returned when another process has the journal open.

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"sort"
 
-	"countersign/format"
+	"github.com/countersign/countersign/format"
 )
 
 // state is the core's own model of the log, rebuilt by replaying records.

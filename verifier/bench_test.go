@@ -8,8 +8,8 @@ import (
 	"sync"
 	"testing"
 
-	"countersign/fixtures"
-	"countersign/format"
+	"github.com/countersign/countersign/fixtures"
+	"github.com/countersign/countersign/format"
 )
 
 var realisticOnce struct {

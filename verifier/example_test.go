@@ -5,9 +5,9 @@ import (
 	"context"
 	"fmt"
 
-	"countersign/fixtures"
-	"countersign/format"
-	"countersign/verifier"
+	"github.com/countersign/countersign/fixtures"
+	"github.com/countersign/countersign/format"
+	"github.com/countersign/countersign/verifier"
 )
 
 // Example verifies a bundle pinned to its genesis fingerprint, as a

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"countersign/fixtures"
+	"github.com/countersign/countersign/fixtures"
 )
 
 // FuzzReader feeds arbitrary bytes to Verify, starting from the integrity

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"countersign/format"
+	"github.com/countersign/countersign/format"
 )
 
 // interpret checks what a record says against the state before it, for the

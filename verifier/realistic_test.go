@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"testing"
 
-	"countersign/fixtures"
+	"github.com/countersign/countersign/fixtures"
 )
 
 // TestRealisticPasses: a realistic bundle (runs, gates, refusals, seals)

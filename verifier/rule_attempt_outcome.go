@@ -3,7 +3,7 @@ package verifier
 import (
 	"sort"
 
-	"countersign/format"
+	"github.com/countersign/countersign/format"
 )
 
 // RuleAttemptOutcome: every attempt has one outcome; refusals have no

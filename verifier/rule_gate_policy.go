@@ -3,7 +3,7 @@ package verifier
 import (
 	"slices"
 
-	"countersign/format"
+	"github.com/countersign/countersign/format"
 )
 
 // RuleGatePolicy: gates come from an approved policy version, never from

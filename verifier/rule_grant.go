@@ -1,6 +1,6 @@
 package verifier
 
-import "countersign/format"
+import "github.com/countersign/countersign/format"
 
 // RuleGrant: every action is covered by a grant of the policy in force.
 const RuleGrant = "SOD-GRANT"

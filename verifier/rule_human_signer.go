@@ -1,6 +1,6 @@
 package verifier
 
-import "countersign/format"
+import "github.com/countersign/countersign/format"
 
 // RuleHumanSigner: human-only stages are signed by humans.
 const RuleHumanSigner = "SOD-HUMAN-SIGNER"

@@ -1,6 +1,6 @@
 package verifier
 
-import "countersign/format"
+import "github.com/countersign/countersign/format"
 
 // RuleMakerChecker: the maker, requester or beneficiary never signs off.
 const RuleMakerChecker = "SOD-MAKER-CHECKER"

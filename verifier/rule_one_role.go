@@ -1,6 +1,6 @@
 package verifier
 
-import "countersign/format"
+import "github.com/countersign/countersign/format"
 
 // RuleOneRole: one identity, one role per run.
 const RuleOneRole = "SOD-ONE-ROLE"

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"unicode"
 
-	"countersign/format"
+	"github.com/countersign/countersign/format"
 )
 
 // RulePrintedName: printed names are plain, single-script and distinct.

@@ -3,7 +3,7 @@ package verifier
 import (
 	"slices"
 
-	"countersign/format"
+	"github.com/countersign/countersign/format"
 )
 
 // RuleQuorum: every stage of an executed gate has its quorum.

@@ -3,7 +3,7 @@ package verifier
 import (
 	"strings"
 
-	"countersign/format"
+	"github.com/countersign/countersign/format"
 )
 
 // RuleSignatureMeaning: a sign-off states name, time, meaning and reason,

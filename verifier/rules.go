@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"sort"
 
-	"countersign/format"
+	"github.com/countersign/countersign/format"
 )
 
 // Rule is one segregation-of-duties rule: a stable ID, a one-line

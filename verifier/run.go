@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"sync"
 
-	"countersign/format"
+	"github.com/countersign/countersign/format"
 )
 
 // Rule IDs of the integrity layer (SPEC.md §8.1) and of key enrolment (§8.2).

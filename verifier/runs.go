@@ -1,7 +1,7 @@
 package verifier
 
 import (
-	"countersign/format"
+	"github.com/countersign/countersign/format"
 )
 
 // Policy is the policy in force: the last change.policy run executed.

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"countersign/format"
+	"github.com/countersign/countersign/format"
 )
 
 // scan checks one line in sequence: everything but the signature checks,

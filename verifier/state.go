@@ -4,7 +4,7 @@ import (
 	"crypto/ed25519"
 	"sort"
 
-	"countersign/format"
+	"github.com/countersign/countersign/format"
 )
 
 // State is what a bundle says was true after a given record: who the

@@ -12,8 +12,8 @@ import (
 	"strings"
 	"testing"
 
-	"countersign/fixtures"
-	"countersign/format"
+	"github.com/countersign/countersign/fixtures"
+	"github.com/countersign/countersign/format"
 )
 
 // vectorTrust is the trust root an expectation asks for.

@@ -20,7 +20,7 @@ import (
 	"io"
 	"runtime"
 
-	"countersign/format"
+	"github.com/countersign/countersign/format"
 )
 
 // Trust is the trust root a relying party obtained out of band: the

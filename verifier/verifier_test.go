@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"countersign/fixtures"
-	"countersign/format"
+	"github.com/countersign/countersign/fixtures"
+	"github.com/countersign/countersign/format"
 )
 
 func verifyBytes(t *testing.T, b []byte, trust Trust, opts Options) *Result {

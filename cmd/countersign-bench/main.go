@@ -27,9 +27,9 @@ import (
 	"syscall"
 	"time"
 
-	"countersign/fixtures"
-	"countersign/format"
-	"countersign/verifier"
+	"github.com/countersign/countersign/fixtures"
+	"github.com/countersign/countersign/format"
+	"github.com/countersign/countersign/verifier"
 )
 
 func main() {

@@ -9,9 +9,9 @@ import (
 	"os"
 	"strings"
 
-	"countersign/format"
-	"countersign/internal/display"
-	"countersign/verifier"
+	"github.com/countersign/countersign/format"
+	"github.com/countersign/countersign/internal/display"
+	"github.com/countersign/countersign/verifier"
 )
 
 // zstdMagic is how every bundle begins (SPEC.md §2.1).

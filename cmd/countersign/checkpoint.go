@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"countersign/verifier"
+	"github.com/countersign/countersign/verifier"
 )
 
 // runCheckpoint prints a bundle's final seal, the line a relying party keeps

@@ -4,7 +4,7 @@ import (
 	"context"
 	"os"
 
-	"countersign/internal/demo"
+	"github.com/countersign/countersign/internal/demo"
 )
 
 // runDemo runs the end-to-end demonstration (internal/demo). Human

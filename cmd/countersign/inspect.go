@@ -8,9 +8,9 @@ import (
 	"sort"
 	"text/tabwriter"
 
-	"countersign/format"
-	"countersign/internal/display"
-	"countersign/verifier"
+	"github.com/countersign/countersign/format"
+	"github.com/countersign/countersign/internal/display"
+	"github.com/countersign/countersign/verifier"
 )
 
 // inspection is what inspect reports: a description of the bundle, with no

@@ -10,9 +10,9 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"countersign/format"
-	"countersign/internal/display"
-	"countersign/internal/keyfile"
+	"github.com/countersign/countersign/format"
+	"github.com/countersign/countersign/internal/display"
+	"github.com/countersign/countersign/internal/keyfile"
 )
 
 // Scrypt work factors accepted by keygen; keyfile enforces the same range.

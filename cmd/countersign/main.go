@@ -15,8 +15,8 @@ import (
 	"strings"
 	"time"
 
-	"countersign/internal/display"
-	"countersign/internal/keyfile"
+	"github.com/countersign/countersign/internal/display"
+	"github.com/countersign/countersign/internal/keyfile"
 
 	"golang.org/x/term"
 )

@@ -16,9 +16,9 @@ import (
 	"testing"
 	"time"
 
-	"countersign/fixtures"
-	"countersign/format"
-	"countersign/internal/keyfile"
+	"github.com/countersign/countersign/fixtures"
+	"github.com/countersign/countersign/format"
+	"github.com/countersign/countersign/internal/keyfile"
 )
 
 const testPassphrase = "correct horse battery staple"

@@ -13,9 +13,9 @@ import (
 	"os"
 	"strings"
 
-	"countersign/format"
-	"countersign/internal/display"
-	"countersign/internal/keyfile"
+	"github.com/countersign/countersign/format"
+	"github.com/countersign/countersign/internal/display"
+	"github.com/countersign/countersign/internal/keyfile"
 )
 
 // maxRequest bounds a sign request file: an action may be a whole line

@@ -11,9 +11,9 @@ import (
 	"strconv"
 	"strings"
 
-	"countersign/format"
-	"countersign/internal/display"
-	"countersign/verifier"
+	"github.com/countersign/countersign/format"
+	"github.com/countersign/countersign/internal/display"
+	"github.com/countersign/countersign/verifier"
 )
 
 func runVerify(ctx context.Context, e *env, args []string) int {

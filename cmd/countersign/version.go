@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"runtime/debug"
 
-	"countersign/format"
-	"countersign/verifier"
+	"github.com/countersign/countersign/format"
+	"github.com/countersign/countersign/verifier"
 )
 
 // version is set at build time with -ldflags "-X main.version=v1.2.3";

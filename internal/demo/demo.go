@@ -20,11 +20,11 @@ import (
 	"strings"
 	"time"
 
-	"countersign/enforce"
-	"countersign/format"
-	"countersign/internal/display"
-	"countersign/internal/keyfile"
-	"countersign/verifier"
+	"github.com/countersign/countersign/enforce"
+	"github.com/countersign/countersign/format"
+	"github.com/countersign/countersign/internal/display"
+	"github.com/countersign/countersign/internal/keyfile"
+	"github.com/countersign/countersign/verifier"
 )
 
 // Passphrase is the passphrase of the demo's key files. It is printed and
@@ -476,12 +476,44 @@ func (r *runner) export(ctx context.Context) error {
 		return errors.New("the tampered bundle was not caught")
 	}
 
+	cs := commandName(r.cfg.Sign[0])
 	r.say("\nEverything behaved as designed. Try next:")
-	r.say("  countersign verify --trust \"$(cat %s)\" %s", trust, bundle)
-	r.say("  countersign verify --trust \"$(cat %s)\" %s", trust, tfile)
-	r.say("  countersign inspect %s", bundle)
+	r.say("  %s verify --trust \"$(cat %s)\" %s", cs, trust, bundle)
+	r.say("  %s verify --trust \"$(cat %s)\" %s", cs, trust, tfile)
+	r.say("  %s inspect %s", cs, bundle)
 	r.say("  zstd -dc %s | jq -c '{seq, type, actor, body}'", bundle)
 	return nil
+}
+
+// commandName is how a person at this shell runs the countersign binary at
+// path: "countersign" when that name on PATH is this binary (after make
+// install), otherwise the path itself, relative to the working directory
+// when it lies below it, so the lines the demo prints work as printed.
+func commandName(path string) string {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return path
+	}
+	if onPath, err := exec.LookPath("countersign"); err == nil {
+		if a, err := filepath.Abs(onPath); err == nil && sameFile(a, abs) {
+			return "countersign"
+		}
+	}
+	if wd, err := os.Getwd(); err == nil {
+		if rel, err := filepath.Rel(wd, abs); err == nil && !strings.HasPrefix(rel, "..") {
+			return "./" + rel
+		}
+	}
+	return abs
+}
+
+func sameFile(a, b string) bool {
+	fa, err := os.Stat(a)
+	if err != nil {
+		return false
+	}
+	fb, err := os.Stat(b)
+	return err == nil && os.SameFile(fa, fb)
 }
 
 // tamper changes one character of the first record line containing needle
