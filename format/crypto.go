@@ -91,28 +91,59 @@ func Sign(priv ed25519.PrivateKey, prefix string, data []byte) []byte {
 var (
 	ErrKeyEncoding   = errors.New("public key is not a canonical point encoding")
 	ErrKeySmallOrder = errors.New("public key has small order")
+	ErrKeyTorsion    = errors.New("public key has a torsion component (not in the prime-order subgroup)")
 )
 
 var identity = edwards25519.NewIdentityPoint()
 
+// lMinusOne is L - 1, the largest canonical scalar. [L-1]A + A is [L]A,
+// which is the identity exactly when A lies in the prime-order subgroup.
+var lMinusOne = func() *edwards25519.Scalar {
+	one := make([]byte, 32)
+	one[0] = 1
+	s, err := new(edwards25519.Scalar).SetCanonicalBytes(one)
+	if err != nil {
+		panic(err)
+	}
+	return new(edwards25519.Scalar).Negate(s)
+}()
+
+// decodeCanonical decodes a point and refuses any encoding other than the
+// canonical one (the decoder alone accepts a y coordinate of p or more).
+func decodeCanonical(b []byte) (*edwards25519.Point, bool) {
+	if len(b) != 32 {
+		return nil, false
+	}
+	p, err := new(edwards25519.Point).SetBytes(b)
+	if err != nil {
+		return nil, false
+	}
+	enc := p.Bytes()
+	for i := range enc {
+		if enc[i] != b[i] {
+			return nil, false
+		}
+	}
+	return p, true
+}
+
 // CheckPublicKey applies the acceptance rules of SPEC.md §4.1 to a public key:
-// 32 bytes, a canonical encoding of a curve point, not of small order.
+// 32 bytes, the canonical encoding of a curve point, not of small order, and
+// with no torsion component.
 func CheckPublicKey(pub []byte) error {
 	if len(pub) != ed25519.PublicKeySize {
 		return fmt.Errorf("%w: %d bytes", ErrKeyEncoding, len(pub))
 	}
-	p, err := new(edwards25519.Point).SetBytes(pub)
-	if err != nil {
+	p, ok := decodeCanonical(pub)
+	if !ok {
 		return ErrKeyEncoding
-	}
-	enc := p.Bytes()
-	for i := range enc {
-		if enc[i] != pub[i] {
-			return ErrKeyEncoding
-		}
 	}
 	if new(edwards25519.Point).MultByCofactor(p).Equal(identity) == 1 {
 		return ErrKeySmallOrder
+	}
+	l := new(edwards25519.Point).ScalarMult(lMinusOne, p)
+	if l.Add(l, p).Equal(identity) != 1 {
+		return ErrKeyTorsion
 	}
 	return nil
 }
@@ -139,11 +170,14 @@ func ParseSignature(s string) ([]byte, error) {
 	return sig, nil
 }
 
-// Verify checks sig over prefix || data under pub with the rules of §4.1.
-// The caller must have accepted pub with CheckPublicKey.
+// Verify checks sig over prefix || data under pub with the rules of §4.1
+// (the cofactored equation, canonical encodings). The caller must have
+// accepted pub with CheckPublicKey; a key that does not decode is refused.
 func Verify(pub ed25519.PublicKey, prefix string, data, sig []byte) bool {
-	if len(sig) != ed25519.SignatureSize {
+	a, ok := decodeCanonical(pub)
+	if !ok {
 		return false
 	}
-	return ed25519.Verify(pub, Message(prefix, data), sig)
+	k := &PublicKey{raw: pub, negA: new(edwards25519.Point).Negate(a)}
+	return k.Verify(prefix, data, sig)
 }

@@ -3,7 +3,6 @@ package format
 import (
 	"crypto/ed25519"
 	"crypto/sha512"
-	"crypto/subtle"
 
 	"filippo.io/edwards25519"
 )
@@ -21,8 +20,8 @@ func NewPublicKey(pub ed25519.PublicKey) (*PublicKey, error) {
 	if err := CheckPublicKey(pub); err != nil {
 		return nil, err
 	}
-	a, err := new(edwards25519.Point).SetBytes(pub)
-	if err != nil {
+	a, ok := decodeCanonical(pub)
+	if !ok {
 		return nil, ErrKeyEncoding
 	}
 	return &PublicKey{raw: append(ed25519.PublicKey{}, pub...), negA: new(edwards25519.Point).Negate(a)}, nil
@@ -31,15 +30,23 @@ func NewPublicKey(pub ed25519.PublicKey) (*PublicKey, error) {
 // Raw returns the 32-byte key.
 func (k *PublicKey) Raw() ed25519.PublicKey { return k.raw }
 
-// Verify checks sig over prefix || data with exactly the rules of
-// crypto/ed25519.Verify (RFC 8032 §5.1.7, cofactorless, S < L, R compared
-// byte for byte), which a test holds it to.
+// Verify checks sig over prefix || data under the rules of SPEC.md §4.1:
+// R and S canonical (R the canonical encoding of a point, S < L), and the
+// cofactored equation [8]([S]B - [k]A - R) = identity with
+// k = SHA-512(R || A || prefix || data) mod L. Whatever crypto/ed25519
+// accepts (the cofactorless equation) this accepts too; it also accepts a
+// signature whose R has a small-order component, which only the key's
+// holder can make, and which a batch check cannot tell apart.
 func (k *PublicKey) Verify(prefix string, data, sig []byte) bool {
 	if len(sig) != ed25519.SignatureSize {
 		return false
 	}
 	s, err := new(edwards25519.Scalar).SetCanonicalBytes(sig[32:])
 	if err != nil {
+		return false
+	}
+	r, ok := decodeCanonical(sig[:32])
+	if !ok {
 		return false
 	}
 	h := sha512.New()
@@ -52,7 +59,8 @@ func (k *PublicKey) Verify(prefix string, data, sig []byte) bool {
 	if err != nil {
 		return false
 	}
-	// R' = [S]B - [k]A
-	r := new(edwards25519.Point).VarTimeDoubleScalarBaseMult(kh, k.negA, s)
-	return subtle.ConstantTimeCompare(r.Bytes(), sig[:32]) == 1
+	// [S]B - [k]A - R, times the cofactor, must be the identity.
+	p := new(edwards25519.Point).VarTimeDoubleScalarBaseMult(kh, k.negA, s)
+	p.Subtract(p, r)
+	return p.MultByCofactor(p).Equal(identity) == 1
 }
