@@ -7,14 +7,15 @@ all: build
 
 build:
 	$(GO) build -o $(BIN) ./cmd/countersign
+	$(GO) build -o bin/countersign-demo ./cmd/countersign-demo
 
-# Puts countersign in $(go env GOBIN), or $(go env GOPATH)/bin.
+# Puts countersign and countersign-demo in $(go env GOBIN), or $(go env GOPATH)/bin.
 install:
-	$(GO) install ./cmd/countersign
+	$(GO) install ./cmd/countersign ./cmd/countersign-demo
 
 # The main job on built-in defaults.
 demo: build
-	./$(BIN) demo --out countersign-demo
+	./bin/countersign-demo --out countersign-demo
 
 # What CI runs (.ci/run calls this).
 test: check

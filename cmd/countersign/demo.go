@@ -2,33 +2,38 @@ package main
 
 import (
 	"context"
+	"errors"
 	"os"
-
-	"github.com/countersign/countersign/internal/demo"
+	"os/exec"
+	"path/filepath"
 )
 
-// runDemo runs the end-to-end demonstration (internal/demo). Human
-// signatures are made by running this same executable's sign command.
+// runDemo starts countersign-demo, the separate binary that holds the
+// producer (this one links none), telling it to run this executable for
+// the signers. It looks beside this executable first, then on PATH.
 func runDemo(ctx context.Context, e *env, args []string) int {
-	fs := e.newFlagSet("demo")
-	out := fs.String("out", "countersign-demo", "directory for keys, requests, signatures and bundles")
-	pos, code, ok := e.parse("demo", fs, args)
-	if !ok {
-		return code
-	}
-	if len(pos) > 0 {
-		return e.usageError("demo", "demo takes no arguments, got %q", pos[0])
-	}
-	exe, err := os.Executable()
+	self, err := os.Executable()
 	if err != nil {
-		return e.errorf(exitInput, "cannot find the countersign executable to run signers: %v", err)
+		return e.errorf(exitInput, "cannot find the countersign executable the signers run: %v", err)
 	}
-	res, err := demo.Run(ctx, demo.Config{Dir: *out, Sign: []string{exe, "sign"}, Out: e.stdout})
-	if err != nil {
-		return e.errorf(exitFail, "demo: %v", err)
+	demo := filepath.Join(filepath.Dir(self), "countersign-demo")
+	if st, err := os.Stat(demo); err != nil || st.IsDir() {
+		if demo, err = exec.LookPath("countersign-demo"); err != nil {
+			code := e.errorf(exitInput, "cannot find countersign-demo, the demonstration's own binary, beside %s or on PATH", self)
+			e.hintf("make install (or go install ./cmd/countersign-demo) puts it beside countersign")
+			return code
+		}
 	}
-	if res.Verdict != "pass" || res.TamperedResult == nil || res.TamperedResult.Verdict != "fail" || len(res.Refusals) < 3 {
-		return e.errorf(exitFail, "demo: something did not behave as designed")
+	cmd := exec.CommandContext(ctx, demo, append(append([]string{}, args...), "--countersign", self)...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = e.stdin, e.stdout, e.stderr
+	err = cmd.Run()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &exit) && exit.ExitCode() >= 0:
+		return exit.ExitCode()
+	default:
+		return e.errorf(exitInput, "cannot run %s: %v", demo, err)
 	}
-	return exitOK
 }

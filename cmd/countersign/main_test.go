@@ -576,7 +576,7 @@ func TestDispatch(t *testing.T) {
 		{name: "unknown command", args: []string{"frobnicate"}, code: exitUsage, errOut: []string{`countersign: error: unknown command "frobnicate"`, "countersign: hint:"}},
 		{name: "unknown command escaped", args: []string{"x\x1b[2J"}, code: exitUsage, errOut: []string{`x\x1b[2J`}, notErr: []string{"\x1b"}},
 		{name: "version", args: []string{"version"}, code: exitOK, out: []string{"countersign ", "bundle format countersign 1.0"}},
-		{name: "demo with a stray argument", args: []string{"demo", "extra"}, code: exitUsage, errOut: []string{"countersign: error: demo takes no arguments"}},
+		{name: "demo without its binary", args: []string{"demo"}, code: exitInput, errOut: []string{"countersign: error: cannot find countersign-demo", "countersign: hint: make install"}},
 		{name: "inspect -h", args: []string{"inspect", "-h"}, code: exitOK, out: []string{"Usage: countersign inspect"}},
 		{name: "keygen -h", args: []string{"keygen", "-h"}, code: exitOK, out: []string{"Usage: countersign keygen", keyfile.PassphraseEnv}},
 		{name: "sign -h", args: []string{"sign", "-h"}, code: exitOK, out: []string{"Usage: countersign sign", "--reason"}},

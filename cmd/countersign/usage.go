@@ -163,10 +163,18 @@ evidence bundle is written, verified pinned, tampered with and verified again.
 Everything goes to DIR (default ./countersign-demo): keys/, requests/,
 signatures/, journal/, evidence.csb, evidence-tampered.csb and trust.txt.
 
+The demonstration builds a whole producer, so it is a binary of its own,
+countersign-demo, found beside this one or on PATH (make install puts both
+there); this command runs it, with this binary as the signers' countersign.
+
 Flags:
   --out DIR   where to write (an earlier demo's directory is replaced)
 
-Exit status 0 when everything behaved as designed.
+Exit status:
+  0  everything behaved as designed
+  1  something did not behave as designed
+  2  usage error
+  3  countersign-demo cannot be found, or an I/O error
 `,
 
 	"version": `Usage: countersign version

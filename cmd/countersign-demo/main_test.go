@@ -1,0 +1,125 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// buildCountersign builds the regulator's binary, which the demo's signers
+// run, into a temporary directory.
+func buildCountersign(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "countersign")
+	cmd := exec.Command("go", "build", "-o", bin, "../countersign")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build ../countersign: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func demoRun(args ...string) (int, string, string) {
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// TestDemo runs the demo end to end with real signer processes, then checks
+// its bundle and the tampered copy with countersign verify, as a reader of
+// the README would.
+func TestDemo(t *testing.T) {
+	cs := buildCountersign(t)
+	dir := filepath.Join(t.TempDir(), "demo")
+	code, out, errOut := demoRun("--out", dir, "--countersign", cs)
+	if code != exitOK {
+		t.Fatalf("demo exited %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	for _, want := range []string{
+		"REFUSED  self-approval", "REFUSED  human-required", "REFUSED  quorum-not-met",
+		"separate `countersign sign` process", "PASS  evidence.csb", "FAIL  evidence-tampered.csb", "INT-ENVELOPE",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo output lacks %q", want)
+		}
+	}
+	for _, f := range []string{"evidence.csb", "evidence-tampered.csb", "trust.txt", "keys/risk.ana.key", "signatures/pay-0001-stage2-risk.ana.json"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("demo did not write %s: %v", f, err)
+		}
+	}
+	trust := "@" + filepath.Join(dir, "trust.txt")
+	verify := func(bundle string) (int, string) {
+		cmd := exec.Command(cs, "verify", "--trust", trust, filepath.Join(dir, bundle))
+		b, _ := cmd.Output()
+		return cmd.ProcessState.ExitCode(), string(b)
+	}
+	if code, out := verify("evidence.csb"); code != exitOK {
+		t.Errorf("verify evidence.csb exited %d:\n%s", code, out)
+	}
+	if code, out := verify("evidence-tampered.csb"); code != exitFail || !strings.Contains(out, "INT-ENVELOPE  records 29") {
+		t.Errorf("verify evidence-tampered.csb exited %d, want 1 naming record 29:\n%s", code, out)
+	}
+	// Running it again replaces the earlier demo's directory.
+	if code, _, errOut := demoRun("--out", dir, "--countersign", cs); code != exitOK {
+		t.Errorf("second demo run exited %d: %s", code, errOut)
+	}
+	// A directory the demo did not make is left alone.
+	other := t.TempDir()
+	if err := os.WriteFile(filepath.Join(other, "precious.txt"), []byte("keep me"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := demoRun("--out", other, "--countersign", cs); code == exitOK || !strings.Contains(errOut, "not empty") {
+		t.Errorf("demo into a foreign directory: exit %d, %s", code, errOut)
+	}
+}
+
+func TestDemoUsage(t *testing.T) {
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stdout string
+		stderr string
+	}{
+		{name: "help", args: []string{"--help"}, code: exitOK, stdout: usage},
+		{name: "stray argument", args: []string{"extra"}, code: exitUsage,
+			stderr: "countersign-demo: error: countersign-demo takes no arguments, got \"extra\"\n"},
+		{name: "unknown flag", args: []string{"--frobnicate"}, code: exitUsage,
+			stderr: "countersign-demo: error: flag provided but not defined: -frobnicate\ncountersign-demo: hint: countersign-demo --help\n"},
+		{name: "no countersign binary", args: []string{"--countersign", "/nonexistent/countersign"}, code: exitInput,
+			stderr: "countersign-demo: error: no countersign binary at /nonexistent/countersign\ncountersign-demo: hint: make build (or go install ./cmd/countersign), or pass --countersign PATH\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := demoRun(tt.args...)
+			if code != tt.code || out != tt.stdout || errOut != tt.stderr {
+				t.Errorf("exit %d, stdout %q, stderr %q\nwant exit %d, stdout %q, stderr %q", code, out, errOut, tt.code, tt.stdout, tt.stderr)
+			}
+		})
+	}
+}
+
+// countersign demo runs this binary when it sits beside countersign, as
+// make install leaves them, and passes its exit code through.
+func TestLaunchedByCountersign(t *testing.T) {
+	cs := buildCountersign(t)
+	demoBin := filepath.Join(filepath.Dir(cs), "countersign-demo")
+	if out, err := exec.Command("go", "build", "-o", demoBin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	dir := filepath.Join(t.TempDir(), "demo")
+	cmd := exec.Command(cs, "demo", "--out", dir)
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "Everything behaved as designed") {
+		t.Fatalf("countersign demo: %v\n%s", err, out)
+	}
+	cmd = exec.Command(cs, "demo", "extra")
+	out, _ = cmd.CombinedOutput()
+	if code := cmd.ProcessState.ExitCode(); code != exitUsage || !strings.Contains(string(out), "takes no arguments") {
+		t.Fatalf("countersign demo extra: exit %d\n%s", code, out)
+	}
+}
