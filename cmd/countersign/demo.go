@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,12 @@ import (
 // producer (this one links none), telling it to run this executable for
 // the signers. It looks beside this executable first, then on PATH.
 func runDemo(ctx context.Context, e *env, args []string) int {
+	for _, a := range args {
+		if a == "-h" || a == "-help" || a == "--help" {
+			fmt.Fprint(e.stdout, usages["demo"])
+			return exitOK
+		}
+	}
 	self, err := os.Executable()
 	if err != nil {
 		return e.errorf(exitInput, "cannot find the countersign executable the signers run: %v", err)

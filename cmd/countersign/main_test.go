@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -81,6 +83,58 @@ type cliCase struct {
 	notOut  []string // must not be in stdout
 	notErr  []string // must not be in stderr
 	outJSON bool     // stdout must be JSON
+	// maskHex replaces 64 or more hex digits in the transcript with a
+	// placeholder: for outputs that hold freshly generated keys.
+	maskHex bool
+}
+
+var update = flag.Bool("update", false, "rewrite the golden transcripts in testdata/cli")
+
+var (
+	tempPath = regexp.MustCompile(regexp.QuoteMeta(os.TempDir()) + `/[^/\s"']+/[0-9]+`)
+	longHex  = regexp.MustCompile(`[0-9a-f]{64,}`)
+)
+
+// transcript is the whole of what a person sees of one command: the line
+// typed, the exit code, stdout and stderr, with temporary paths replaced.
+func transcript(c cliCase, code int, out, errOut string) string {
+	args := make([]string, len(c.args))
+	for i, a := range c.args {
+		args[i] = strconv.Quote(a)
+	}
+	t := fmt.Sprintf("$ countersign %s\nexit %d\n--- stdout\n%s--- stderr\n%s", strings.Join(args, " "), code, out, errOut)
+	if exe, err := os.Executable(); err == nil {
+		t = strings.ReplaceAll(t, exe, "$EXE")
+	}
+	t = tempPath.ReplaceAllString(t, "$$TMP")
+	if c.maskHex {
+		t = longHex.ReplaceAllString(t, "<hex>")
+	}
+	return t
+}
+
+// checkGolden compares got with testdata/cli/NAME.txt (NAME from the
+// test's name), or rewrites the file under -update.
+func checkGolden(t *testing.T, got string) {
+	t.Helper()
+	name := strings.NewReplacer("/", "__", " ", "_", ":", "_").Replace(t.Name())
+	path := filepath.Join("testdata", "cli", name+".txt")
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("no golden transcript (run go test -update): %v", err)
+	}
+	if string(want) != got {
+		t.Errorf("output differs from %s (go test -update rewrites it)\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
 }
 
 func runCases(t *testing.T, cases []cliCase) {
@@ -88,6 +142,7 @@ func runCases(t *testing.T, cases []cliCase) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			code, out, errOut := cli(t, c.stdin, c.vars, c.args...)
+			checkGolden(t, transcript(c, code, out, errOut))
 			if code != c.code {
 				t.Errorf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", code, c.code, out, errOut)
 			}
@@ -422,46 +477,46 @@ func TestKeygenAndSign(t *testing.T) {
 	at := "2026-11-03T10:00:00.000Z"
 
 	runCases(t, []cliCase{
-		{name: "keygen refuses to overwrite", args: []string{"keygen", "--id", "risk.ana", "--name", "Ana Ribeiro", "--kind", "human", "--team", "risk", "--out", keyPath, "--work-factor", "10"},
+		{maskHex: true, name: "keygen refuses to overwrite", args: []string{"keygen", "--id", "risk.ana", "--name", "Ana Ribeiro", "--kind", "human", "--team", "risk", "--out", keyPath, "--work-factor", "10"},
 			vars: vars, code: exitInput, errOut: []string{"already exists"}},
-		{name: "keygen bad id", args: []string{"keygen", "--id", "Risk Ana", "--name", "Ana", "--kind", "human", "--team", "risk", "--out", filepath.Join(dir, "x.key")},
+		{maskHex: true, name: "keygen bad id", args: []string{"keygen", "--id", "Risk Ana", "--name", "Ana", "--kind", "human", "--team", "risk", "--out", filepath.Join(dir, "x.key")},
 			vars: vars, code: exitUsage, errOut: []string{"--id", "not an identifier"}},
-		{name: "keygen bad team", args: []string{"keygen", "--id", "risk.ana", "--name", "Ana", "--kind", "human", "--team", "-x", "--out", filepath.Join(dir, "x.key")},
+		{maskHex: true, name: "keygen bad team", args: []string{"keygen", "--id", "risk.ana", "--name", "Ana", "--kind", "human", "--team", "-x", "--out", filepath.Join(dir, "x.key")},
 			vars: vars, code: exitUsage, errOut: []string{"--team"}},
-		{name: "keygen bad kind", args: []string{"keygen", "--id", "risk.ana", "--name", "Ana", "--kind", "robot", "--team", "risk", "--out", filepath.Join(dir, "x.key")},
+		{maskHex: true, name: "keygen bad kind", args: []string{"keygen", "--id", "risk.ana", "--name", "Ana", "--kind", "robot", "--team", "risk", "--out", filepath.Join(dir, "x.key")},
 			vars: vars, code: exitUsage, errOut: []string{"--kind"}},
-		{name: "keygen name with escape", args: []string{"keygen", "--id", "risk.eve", "--name", "Eve\x1b[31m", "--kind", "human", "--team", "risk", "--out", filepath.Join(dir, "x.key")},
+		{maskHex: true, name: "keygen name with escape", args: []string{"keygen", "--id", "risk.eve", "--name", "Eve\x1b[31m", "--kind", "human", "--team", "risk", "--out", filepath.Join(dir, "x.key")},
 			vars: vars, code: exitUsage, errOut: []string{`Eve\x1b[31m`}, notErr: []string{"\x1b"}},
-		{name: "keygen missing flags", args: []string{"keygen", "--id", "risk.ana"}, vars: vars, code: exitUsage, errOut: []string{"--name", "--out"}},
-		{name: "keygen without passphrase", args: []string{"keygen", "--id", "risk.bo", "--name", "Bo", "--kind", "human", "--team", "risk", "--out", filepath.Join(dir, "bo.key"), "--work-factor", "10"},
+		{maskHex: true, name: "keygen missing flags", args: []string{"keygen", "--id", "risk.ana"}, vars: vars, code: exitUsage, errOut: []string{"--name", "--out"}},
+		{maskHex: true, name: "keygen without passphrase", args: []string{"keygen", "--id", "risk.bo", "--name", "Bo", "--kind", "human", "--team", "risk", "--out", filepath.Join(dir, "bo.key"), "--work-factor", "10"},
 			code: exitUsage, errOut: []string{"passphrase", keyfile.PassphraseEnv}},
-		{name: "sign refuses a mismatched action", args: []string{"sign", "--key", keyPath, "--request", mismatch, "--reason", "ok", "--out", filepath.Join(dir, "m.json")},
+		{maskHex: true, name: "sign refuses a mismatched action", args: []string{"sign", "--key", keyPath, "--request", mismatch, "--reason", "ok", "--out", filepath.Join(dir, "m.json")},
 			vars: vars, code: exitFail, errOut: []string{"countersign: error: " + mismatch + ": sign request action does not match its digest: refusing to sign"}},
-		{name: "sign refuses an empty reason", args: []string{"sign", "--key", keyPath, "--request", reqPath, "--reason", "  ", "--out", filepath.Join(dir, "e.json")},
+		{maskHex: true, name: "sign refuses an empty reason", args: []string{"sign", "--key", keyPath, "--request", reqPath, "--reason", "  ", "--out", filepath.Join(dir, "e.json")},
 			vars: vars, code: exitUsage, errOut: []string{"--reason is empty"}},
-		{name: "sign needs a reason without a terminal", args: []string{"sign", "--key", keyPath, "--request", reqPath},
+		{maskHex: true, name: "sign needs a reason without a terminal", args: []string{"sign", "--key", keyPath, "--request", reqPath},
 			vars: vars, code: exitUsage, errOut: []string{"--reason is required"}},
-		{name: "sign refuses another meaning", args: []string{"sign", "--key", keyPath, "--request", reqPath, "--reason", "ok", "--meaning", "review"},
+		{maskHex: true, name: "sign refuses another meaning", args: []string{"sign", "--key", keyPath, "--request", reqPath, "--reason", "ok", "--meaning", "review"},
 			vars: vars, code: exitUsage, errOut: []string{"differs from the meaning this stage requires"}},
-		{name: "sign refuses a bad meaning", args: []string{"sign", "--key", keyPath, "--request", reqPath, "--reason", "ok", "--meaning", "yes"},
+		{maskHex: true, name: "sign refuses a bad meaning", args: []string{"sign", "--key", keyPath, "--request", reqPath, "--reason", "ok", "--meaning", "yes"},
 			vars: vars, code: exitUsage},
-		{name: "sign with a wrong passphrase", args: []string{"sign", "--key", keyPath, "--request", reqPath, "--reason", "ok"},
+		{maskHex: true, name: "sign with a wrong passphrase", args: []string{"sign", "--key", keyPath, "--request", reqPath, "--reason", "ok"},
 			vars: map[string]string{keyfile.PassphraseEnv: "wrong"}, code: exitFail, errOut: []string{"wrong passphrase"}},
-		{name: "sign a file that is not a request", args: []string{"sign", "--key", keyPath, "--request", notReq, "--reason", "ok"},
+		{maskHex: true, name: "sign a file that is not a request", args: []string{"sign", "--key", keyPath, "--request", notReq, "--reason", "ok"},
 			vars: vars, code: exitInput, errOut: []string{"is not a sign request"}},
-		{name: "sign a missing request", args: []string{"sign", "--key", keyPath, "--request", filepath.Join(dir, "none.json"), "--reason", "ok"},
+		{maskHex: true, name: "sign a missing request", args: []string{"sign", "--key", keyPath, "--request", filepath.Join(dir, "none.json"), "--reason", "ok"},
 			vars: vars, code: exitInput, errOut: []string{"cannot read"}},
-		{name: "sign with a missing key", args: []string{"sign", "--key", filepath.Join(dir, "none.key"), "--request", reqPath, "--reason", "ok"},
+		{maskHex: true, name: "sign with a missing key", args: []string{"sign", "--key", filepath.Join(dir, "none.key"), "--request", reqPath, "--reason", "ok"},
 			vars: vars, code: exitInput, errOut: []string{"cannot read"}},
-		{name: "sign with a bad time", args: []string{"sign", "--key", keyPath, "--request", reqPath, "--reason", "ok", "--at", "yesterday"},
+		{maskHex: true, name: "sign with a bad time", args: []string{"sign", "--key", keyPath, "--request", reqPath, "--reason", "ok", "--at", "yesterday"},
 			vars: vars, code: exitUsage, errOut: []string{"--at"}},
-		{name: "sign", args: []string{"sign", "--key", keyPath, "--request", reqPath, "--reason", "Invoice checked against PO 4471", "--at", at, "--out", outPath},
+		{maskHex: true, name: "sign", args: []string{"sign", "--key", keyPath, "--request", reqPath, "--reason", "Invoice checked against PO 4471", "--at", at, "--out", outPath},
 			vars: vars, code: exitOK,
 			errOut: []string{"purpose      signoff", "run          pay-0001", "gate         payments, stage 1", "meaning      approval",
 				`"payee": "ACME Ltd"`, `"Ana Ribeiro"`, "signed: wrote " + outPath}},
-		{name: "sign refuses to overwrite", args: []string{"sign", "--key", keyPath, "--request", reqPath, "--reason", "again", "--out", outPath},
+		{maskHex: true, name: "sign refuses to overwrite", args: []string{"sign", "--key", keyPath, "--request", reqPath, "--reason", "again", "--out", outPath},
 			vars: vars, code: exitInput, errOut: []string{"already exists"}},
-		{name: "sign to stdout", args: []string{"sign", "--key", keyPath, "--request", reqPath, "--reason", "ok", "--meaning", "approval"},
+		{maskHex: true, name: "sign to stdout", args: []string{"sign", "--key", keyPath, "--request", reqPath, "--reason", "ok", "--meaning", "approval"},
 			vars: vars, code: exitOK, outJSON: true, out: []string{`"format":"countersign-signed-statement"`}},
 	})
 
@@ -597,5 +652,25 @@ func TestRunUsesProcessEnvironment(t *testing.T) {
 	code := run(context.Background(), []string{"version"}, strings.NewReader(""), &out, &errb)
 	if code != exitOK || !strings.HasPrefix(out.String(), "countersign ") {
 		t.Fatalf("exit %d\n%s\n%s", code, out.String(), errb.String())
+	}
+}
+
+// Every help text, whole: the overview and each command's, whichever way
+// it is asked for, so a wrong text under one command (an exit table copied
+// from another) shows in review.
+func TestHelpTexts(t *testing.T) {
+	cases := []cliCase{{name: "overview", args: []string{"help"}, code: exitOK}}
+	for _, c := range commands {
+		cases = append(cases, cliCase{name: c.name, args: []string{"help", c.name}, code: exitOK})
+	}
+	runCases(t, cases)
+	for _, c := range commands {
+		_, want, _ := cli(t, nil, nil, "help", c.name)
+		for _, flag := range []string{"-h", "--help"} {
+			code, out, errOut := cli(t, nil, nil, c.name, flag)
+			if code != exitOK || out != want || errOut != "" {
+				t.Errorf("countersign %s %s: exit %d, stderr %q, stdout differs from countersign help %s: %v", c.name, flag, code, errOut, c.name, out != want)
+			}
+		}
 	}
 }

@@ -125,7 +125,11 @@ The passphrase is read from the terminal, or from $` + passphraseEnvName + ` in 
 Example:
   countersign keygen --id risk.ana --name "Ana Ribeiro" --kind human --team risk --out ana.key
 
-` + exitCodeText(),
+Exit status:
+  0  the key file was written and the public key printed
+  2  usage error, or no passphrase
+  3  FILE already exists, or cannot be written
+`,
 
 	"sign": `Usage: countersign sign --key FILE --request REQ.json [--reason TEXT] [--meaning M] [--at TIME] [--out FILE] [--yes]
 
@@ -152,7 +156,12 @@ Example:
   countersign sign --key ana.key --request pay-0001.request.json \
       --reason "Invoice checked against PO 4471" --out pay-0001.ana.json
 
-` + exitCodeText(),
+Exit status:
+  0  the signed statement was written
+  1  not signed: wrong passphrase, not a key file, not confirmed, or signing failed
+  2  usage error, or a request this key or meaning cannot sign
+  3  a file cannot be read or written, or REQ.json is not a sign request
+`,
 
 	"demo": `Usage: countersign demo [--out DIR]
 
