@@ -36,6 +36,7 @@ preflight:
 vet:
 	@unformatted=$$(gofmt -l .) || { echo "gofmt failed" >&2; exit 1; }; \
 	if [ -n "$$unformatted" ]; then echo "$$unformatted"; echo "gofmt needed" >&2; exit 1; fi
+	$(GO) mod download || { echo "cannot download the Go modules go.mod names (network, proxy or certificates)" >&2; exit 1; }
 	$(GO) mod tidy -diff || { echo "go.mod or go.sum is not tidy: run 'go mod tidy'" >&2; exit 1; }
 	$(GO) vet ./...
 
