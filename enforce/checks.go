@@ -105,18 +105,11 @@ func (c *Core) checkBehind(st *format.Statement, r *run) error {
 // with stages numbered 1..k, each stage's pool has no repeats and at
 // least n members, and a human stage at least n members enrolled as human.
 func (c *Core) checkPolicy(a *format.Action) string {
-	ch, err := format.DecodeChange(a, false)
-	if err != nil {
-		return fmt.Sprintf("the policy does not parse: %v", err)
+	if why := c.policyHeader(a); why != "" {
+		return why
 	}
+	ch, _ := format.DecodeChange(a, false)
 	p := ch.(*format.PolicyAction)
-	next := int64(1)
-	if c.st.policy != nil {
-		next = c.st.policy.version + 1
-	}
-	if p.Version != next {
-		return fmt.Sprintf("the policy has version %d; the next version is %d", p.Version, next)
-	}
 	classes := map[string]bool{}
 	for _, g := range p.Gates {
 		if classes[g.Class] {
@@ -158,6 +151,33 @@ func (c *Core) checkPolicy(a *format.Action) string {
 		seen[b.Class] = true
 	}
 	return ""
+}
+
+// policyHeader returns why a change.policy action does not parse or does
+// not have the next version, or "".
+func (c *Core) policyHeader(a *format.Action) string {
+	ch, err := format.DecodeChange(a, false)
+	if err != nil {
+		return fmt.Sprintf("the policy does not parse: %v", err)
+	}
+	next := int64(1)
+	if c.st.policy != nil {
+		next = c.st.policy.version + 1
+	}
+	if v := ch.(*format.PolicyAction).Version; v != next {
+		return fmt.Sprintf("the policy has version %d; the next version is %d", v, next)
+	}
+	return ""
+}
+
+// asDecision returns a refusal recorded as a note with its Decision, and
+// any other error as it is.
+func asDecision(err error) (*Decision, error) {
+	var r *Refusal
+	if errors.As(err, &r) {
+		return &Decision{Code: r.Code, Detail: r.Detail, Attempt: r.Attempt, Outcome: r.Outcome}, err
+	}
+	return nil, err
 }
 
 // derivedBeneficiary returns the beneficiary the policy in force derives

@@ -197,7 +197,7 @@ func (c *Core) Propose(runID string, action []byte, summary map[string]string, b
 	}
 	st, p, err := c.attribute(stmt, format.PurposePropose)
 	if err != nil {
-		return nil, err
+		return asDecision(err)
 	}
 	digest := format.ActionDigest(action).String()
 	if st.Run != runID || st.Class != a.Class || st.Action != digest {
@@ -205,6 +205,14 @@ func (c *Core) Propose(runID string, action []byte, summary map[string]string, b
 	}
 	if summary == nil {
 		summary = map[string]string{}
+	}
+	if a.Class == format.ClassPolicy && c.on(CodeInvalidPolicy) {
+		// A policy that does not parse or has the wrong version is refused
+		// without recording the proposal: a verifier judges every policy
+		// proposal's version and shape, refused or not.
+		if why := c.policyHeader(a); why != "" {
+			return c.refuseNote(CodeInvalidPolicy, fmt.Sprintf("%s's run %s: %s", p.ID, runID, why), nil)
+		}
 	}
 	prop := &format.Proposal{Run: runID, Class: a.Class, Action: string(action), Digest: digest, Summary: summary, Beneficiary: beneficiary}
 	sh := shapeOf(a)
@@ -220,8 +228,10 @@ func (c *Core) Propose(runID string, action []byte, summary map[string]string, b
 	case c.on(CodeBeneficiaryMismatch) && derived != beneficiary:
 		code, detail = CodeBeneficiaryMismatch, fmt.Sprintf("the proposal declares beneficiary %q; the action names %q", beneficiary, derived)
 	default:
-		if code = c.st.grant(p.ID, format.GrantMaker, a.Class, sh); code != "" {
+		if code = c.st.grant(p.ID, format.GrantMaker, a.Class, sh); code != "" && c.on(code) {
 			detail = fmt.Sprintf("%s holds no maker grant covering %s %s %s", p.ID, a.Class, sh.amount, sh.currency)
+		} else {
+			code = ""
 		}
 	}
 	gdef, pv := c.st.requiredGate(a.Class)
@@ -299,10 +309,10 @@ func (c *Core) SignOff(stmt format.Signed) (*Decision, error) {
 	defer c.mu.Unlock()
 	st, p, err := c.attribute(stmt, format.PurposeSignoff)
 	if err != nil {
-		return nil, err
+		return asDecision(err)
 	}
 	if err := c.checkBehind(st, c.st.runs[st.Run]); err != nil {
-		return nil, err
+		return asDecision(err)
 	}
 	code, detail := c.judgeSignoff(st, p)
 	return c.decide(format.ActSignoff, st, stmt, code, detail, nil)
@@ -377,10 +387,10 @@ func (c *Core) Execute(stmt format.Signed) (*Decision, error) {
 	defer c.mu.Unlock()
 	st, p, err := c.attribute(stmt, format.PurposeExecute)
 	if err != nil {
-		return nil, err
+		return asDecision(err)
 	}
 	if err := c.checkBehind(st, c.st.runs[st.Run]); err != nil {
-		return nil, err
+		return asDecision(err)
 	}
 	code, detail := c.judgeExecute(st, p)
 	var exec func(w written) any
