@@ -356,6 +356,12 @@ var attacks = []attack{
 			return o.core.SignOff(o.sign("risk.ana", st))
 		}
 	})},
+	{"blank proposal reason", enforce.CodeEmptyReason, nil, withPolicy(func(o *org) func() (*enforce.Decision, error) {
+		return func() (*enforce.Decision, error) {
+			return o.core.Propose("pay-1", payment("10.00"), nil, "", o.sign("agent.payments", &format.Statement{Purpose: format.PurposePropose, Run: "pay-1",
+				Class: "payment", Action: format.ActionDigest(payment("10.00")).String(), Reason: " "}))
+		}
+	})},
 	{"sign-off after execution", enforce.CodeRunClosed, nil, withPolicy(func(o *org) func() (*enforce.Decision, error) {
 		d := o.approved("pay-1", payment("10.00"), "")
 		o.ok(o.execute("agent.payments", "pay-1"))

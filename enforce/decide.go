@@ -206,6 +206,11 @@ func (c *Core) Propose(runID string, action []byte, summary map[string]string, b
 	if summary == nil {
 		summary = map[string]string{}
 	}
+	if c.on(CodeEmptyReason) && strings.TrimSpace(st.Reason) == "" {
+		// Refused without recording the proposal: a verifier judges every
+		// proposal's reason, refused or not.
+		return c.refuseNote(CodeEmptyReason, fmt.Sprintf("%s's proposal of run %s has no reason", p.ID, runID), nil)
+	}
 	if a.Class == format.ClassPolicy && c.on(CodeInvalidPolicy) {
 		// A policy that does not parse or has the wrong version is refused
 		// without recording the proposal: a verifier judges every policy
@@ -219,8 +224,6 @@ func (c *Core) Propose(runID string, action []byte, summary map[string]string, b
 	code, detail := "", ""
 	derived, derivable, _ := c.derivedBeneficiary(a, beneficiary)
 	switch {
-	case c.on(CodeEmptyReason) && strings.TrimSpace(st.Reason) == "":
-		code, detail = CodeEmptyReason, "a proposal needs a reason"
 	case c.on(CodeInvalidPolicy) && a.Class == format.ClassPolicy && c.checkPolicy(a) != "":
 		code, detail = CodeInvalidPolicy, c.checkPolicy(a)
 	case c.on(CodeBeneficiaryMismatch) && !derivable:
