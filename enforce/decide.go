@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/countersign/countersign/format"
+	"github.com/countersign/countersign/verifier"
 )
 
 // checkPoP checks an enrol-self statement: made with key for p.
@@ -56,7 +57,22 @@ func (c *Core) attribute(s format.Signed, purpose string) (*format.Statement, *p
 	case st.Name != p.Name:
 		return nil, nil, c.unattributable(fmt.Sprintf("printed name %q is not %s's enrolled name", st.Name, st.Principal))
 	}
+	if err := c.fresh(s, st); err != nil {
+		return nil, nil, err
+	}
 	return st, p, nil
+}
+
+// fresh refuses, recording a note, a statement already recorded or one
+// claiming a time too far ahead of the core's clock. Neither is written as
+// an attempt: the statement would then appear in the bundle twice, or
+// outside the skew a verifier allows.
+func (c *Core) fresh(s format.Signed, st *format.Statement) error {
+	if c.on(CodeReplayedStatement) && c.st.seen(s.Stmt) {
+		_, err := c.refuseNote(CodeReplayedStatement, fmt.Sprintf("%s's %s statement was already recorded: a statement counts once", st.Principal, st.Purpose), ErrReplayed)
+		return err
+	}
+	return c.checkTime(st)
 }
 
 // unattributable notes a submission that cannot be pinned on anyone.
@@ -77,6 +93,11 @@ func (c *Core) Enrol(p format.Principal, pub ed25519.PublicKey, registrar bool, 
 	if err := checkPoP(p, pub, registrar, c.st.genesis, sigs[0]); err != nil {
 		return 0, err
 	}
+	if self, err := format.ParseStatement(sigs[0].Stmt); err == nil {
+		if err := c.fresh(sigs[0], self); err != nil {
+			return 0, err
+		}
+	}
 	kid := format.KeyIDOf(pub)
 	if _, dup := c.st.keys[kid]; dup {
 		return 0, fmt.Errorf("key %.16s is already enrolled: a key belongs to one principal, ever", kid.String())
@@ -85,6 +106,7 @@ func (c *Core) Enrol(p format.Principal, pub ed25519.PublicKey, registrar bool, 
 		return 0, fmt.Errorf("%s is already enrolled with another kind, name or team", p.ID)
 	}
 	seen := map[string]bool{}
+	var attested [][]string
 	for _, s := range sigs[1:] {
 		st, reg, err := c.attribute(s, format.PurposeEnrolWitness)
 		if err != nil {
@@ -96,16 +118,53 @@ func (c *Core) Enrol(p format.Principal, pub ed25519.PublicKey, registrar bool, 
 		if st.Subject != p.ID || st.SubjectName != p.Name || st.Kind != p.Kind || st.Team != p.Team || st.Key != format.HexKey(pub) || st.Registrar == nil || *st.Registrar != registrar {
 			return 0, fmt.Errorf("registrar %s's statement does not state this enrolment", st.Principal)
 		}
+		if err := c.checkSamePerson(p.ID, st.SamePerson); err != nil {
+			return 0, fmt.Errorf("registrar %s's statement: %w", st.Principal, err)
+		}
 		seen[st.Principal] = true
+		attested = append(attested, st.SamePerson)
 	}
 	if len(seen) < 2 {
 		return 0, errors.New("two distinct registrars must witness an enrolment")
+	}
+	if old := c.st.principals[p.ID]; old == nil && c.on(CodeSamePersonUnattest) {
+		sk := verifier.Skeleton(p.Name)
+		for _, id := range c.st.sortedPrincipals() {
+			q := c.st.principals[id]
+			if verifier.Skeleton(q.Name) != sk {
+				continue
+			}
+			for _, list := range attested {
+				if !slices.Contains(list, id) {
+					_, err := c.refuseNote(CodeSamePersonUnattest, fmt.Sprintf("the printed name of %s, %q, reads as %s's, %q, and not every registrar attests they are one human",
+						p.ID, p.Name, id, q.Name), ErrSamePerson)
+					return 0, err
+				}
+			}
+		}
 	}
 	seqs, err := c.write(entry{typ: format.TypeEnrolment, actor: p.ID, body: &format.Enrolment{Principal: p, Key: format.HexKey(pub), Registrar: registrar}, sigs: sigs})
 	if err != nil {
 		return 0, err
 	}
 	return seqs[0], nil
+}
+
+// checkSamePerson checks a witness's same_person list: distinct principals,
+// each enrolled as human, none the enrolee.
+func (c *Core) checkSamePerson(enrolee string, ids []string) error {
+	for i, id := range ids {
+		q := c.st.principals[id]
+		switch {
+		case id == enrolee:
+			return fmt.Errorf("same_person names the enrolee %s itself", id)
+		case q == nil || q.Kind != format.KindHuman:
+			return fmt.Errorf("same_person names %s, which is not a principal enrolled as human", id)
+		case slices.Contains(ids[:i], id):
+			return fmt.Errorf("same_person names %s twice", id)
+		}
+	}
+	return nil
 }
 
 // Propose opens run with action (the exact bytes that will execute).
@@ -130,15 +189,15 @@ func (c *Core) Propose(runID string, action []byte, summary map[string]string, b
 			return nil, fmt.Errorf("summary member %s = %q is not what the action says", k, v)
 		}
 	}
-	if c.st.used[runID] {
-		return nil, fmt.Errorf("run %s already exists: a changed action is a new run", runID)
+	if c.on(CodeRunExists) && c.st.usedRun(runID) {
+		return c.refuseNote(CodeRunExists, fmt.Sprintf("run %s was already proposed: a run ID is used once, and a changed action is a new run", runID), ErrRunExists)
 	}
 	if beneficiary != "" && c.st.principals[beneficiary] == nil {
 		return nil, fmt.Errorf("beneficiary %s is not an enrolled principal", beneficiary)
 	}
 	st, p, err := c.attribute(stmt, format.PurposePropose)
 	if err != nil {
-		return nil, err
+		return asDecision(err)
 	}
 	digest := format.ActionDigest(action).String()
 	if st.Run != runID || st.Class != a.Class || st.Action != digest {
@@ -147,16 +206,35 @@ func (c *Core) Propose(runID string, action []byte, summary map[string]string, b
 	if summary == nil {
 		summary = map[string]string{}
 	}
+	if c.on(CodeEmptyReason) && strings.TrimSpace(st.Reason) == "" {
+		// Refused without recording the proposal: a verifier judges every
+		// proposal's reason, refused or not.
+		return c.refuseNote(CodeEmptyReason, fmt.Sprintf("%s's proposal of run %s has no reason", p.ID, runID), nil)
+	}
+	if a.Class == format.ClassPolicy && c.on(CodeInvalidPolicy) {
+		// A policy that does not parse or has the wrong version is refused
+		// without recording the proposal: a verifier judges every policy
+		// proposal's version and shape, refused or not.
+		if why := c.policyHeader(a); why != "" {
+			return c.refuseNote(CodeInvalidPolicy, fmt.Sprintf("%s's run %s: %s", p.ID, runID, why), nil)
+		}
+	}
 	prop := &format.Proposal{Run: runID, Class: a.Class, Action: string(action), Digest: digest, Summary: summary, Beneficiary: beneficiary}
-	amount, _ := a.Text("amount")
-	currency, _ := a.Text("currency")
+	sh := shapeOf(a)
 	code, detail := "", ""
+	derived, derivable, _ := c.derivedBeneficiary(a, beneficiary)
 	switch {
-	case strings.TrimSpace(st.Reason) == "":
-		code, detail = CodeEmptyReason, "a proposal needs a reason"
+	case c.on(CodeInvalidPolicy) && a.Class == format.ClassPolicy && c.checkPolicy(a) != "":
+		code, detail = CodeInvalidPolicy, c.checkPolicy(a)
+	case c.on(CodeBeneficiaryMismatch) && !derivable:
+		code, detail = CodeBeneficiaryMismatch, fmt.Sprintf("the policy names the beneficiary of class %s by member %s, which the action lacks or does not give as a string", a.Class, c.st.policy.beneficiaries[a.Class])
+	case c.on(CodeBeneficiaryMismatch) && derived != beneficiary:
+		code, detail = CodeBeneficiaryMismatch, fmt.Sprintf("the proposal declares beneficiary %q; the action names %q", beneficiary, derived)
 	default:
-		if code = c.st.grant(p.ID, format.GrantMaker, a.Class, amount, currency); code != "" {
-			detail = fmt.Sprintf("%s holds no maker grant covering %s %s %s", p.ID, a.Class, amount, currency)
+		if code = c.st.grant(p.ID, format.GrantMaker, a.Class, sh); code != "" && c.on(code) {
+			detail = fmt.Sprintf("%s holds no maker grant covering %s %s %s", p.ID, a.Class, sh.amount, sh.currency)
+		} else {
+			code = ""
 		}
 	}
 	gdef, pv := c.st.requiredGate(a.Class)
@@ -234,7 +312,10 @@ func (c *Core) SignOff(stmt format.Signed) (*Decision, error) {
 	defer c.mu.Unlock()
 	st, p, err := c.attribute(stmt, format.PurposeSignoff)
 	if err != nil {
-		return nil, err
+		return asDecision(err)
+	}
+	if err := c.checkBehind(st, c.st.runs[st.Run]); err != nil {
+		return asDecision(err)
 	}
 	code, detail := c.judgeSignoff(st, p)
 	return c.decide(format.ActSignoff, st, stmt, code, detail, nil)
@@ -245,7 +326,7 @@ func (c *Core) SignOff(stmt format.Signed) (*Decision, error) {
 func (c *Core) openRun(id string) (*run, string, string) {
 	r := c.st.runs[id]
 	switch {
-	case r == nil && c.st.used[id], r != nil && !r.open:
+	case c.on(CodeRunClosed) && (r == nil && c.st.usedRun(id) || r != nil && !r.open):
 		return nil, CodeRunClosed, fmt.Sprintf("run %s is closed", id)
 	case r == nil:
 		return nil, CodeWrongBinding, fmt.Sprintf("run %s does not exist", id)
@@ -260,7 +341,7 @@ func (c *Core) judgeSignoff(st *format.Statement, p *principal) (string, string)
 		return code, detail
 	case r.gate == nil:
 		return CodeWrongBinding, fmt.Sprintf("run %s has no gate to sign", st.Run)
-	case st.Proposal != r.proposal.String() || st.Action != r.digest || st.Gate != r.gate.Gate:
+	case c.on(CodeWrongBinding) && (st.Proposal != r.proposal.String() || st.Action != r.digest || st.Gate != r.gate.Gate):
 		return CodeWrongBinding, fmt.Sprintf("the statement is for another proposal, action or gate than run %s's", r.id)
 	}
 	var stage *format.Stage
@@ -272,26 +353,31 @@ func (c *Core) judgeSignoff(st *format.Statement, p *principal) (string, string)
 	switch {
 	case stage == nil:
 		return CodeWrongBinding, fmt.Sprintf("gate %s has no stage %d", r.gate.Gate, st.Stage)
-	case p.ID == r.proposer:
-		return CodeSelfApproval, fmt.Sprintf("%s prepared run %s and cannot approve it", p.ID, r.id)
-	case r.beneficiary != "" && p.ID == r.beneficiary:
+	case c.on(CodeSelfApproval) && c.st.samePerson(p.ID, r.proposer):
+		return CodeSelfApproval, fmt.Sprintf("%s prepared run %s (or is the same person as its maker %s) and cannot approve it", p.ID, r.id, r.proposer)
+	case c.on(CodeBeneficiary) && r.beneficiary != "" && c.st.samePerson(p.ID, r.beneficiary):
 		return CodeBeneficiary, fmt.Sprintf("%s benefits from run %s and cannot approve it", p.ID, r.id)
-	case stage.Human && p.Kind != format.KindHuman:
+	case c.on(CodeHumanRequired) && stage.Human && p.Kind != format.KindHuman:
 		return CodeHumanRequired, fmt.Sprintf("stage %d of gate %s requires a named human; %s is an agent", stage.Stage, r.gate.Gate, p.ID)
-	case !slices.Contains(stage.Pool, p.ID):
+	case c.on(CodeNotInPool) && !slices.Contains(stage.Pool, p.ID):
 		return CodeNotInPool, fmt.Sprintf("%s is not in the pool of stage %d of gate %s", p.ID, stage.Stage, r.gate.Gate)
 	}
-	if prev, ok := r.signoffs[p.ID]; ok {
+	if prev, ok := r.signoffs[p.ID]; ok && c.on(CodeDuplicateSigner) {
 		return CodeDuplicateSigner, fmt.Sprintf("%s already signed run %s (stage %d); one principal, one sign-off", p.ID, r.id, prev)
 	}
+	for other, sg := range r.signoffs {
+		if sg == st.Stage && other != p.ID && c.st.samePerson(other, p.ID) && c.on(CodeDuplicateSigner) {
+			return CodeDuplicateSigner, fmt.Sprintf("%s and %s are one person, who already signed stage %d of run %s", p.ID, other, sg, r.id)
+		}
+	}
 	switch {
-	case st.Meaning != stage.Meaning:
+	case c.on(CodeWrongMeaning) && st.Meaning != stage.Meaning:
 		return CodeWrongMeaning, fmt.Sprintf("stage %d requires meaning %q, the statement says %q", stage.Stage, stage.Meaning, st.Meaning)
-	case strings.TrimSpace(st.Reason) == "":
+	case c.on(CodeEmptyReason) && strings.TrimSpace(st.Reason) == "":
 		return CodeEmptyReason, "a sign-off needs a reason"
 	}
-	if code := c.st.grant(p.ID, format.GrantChecker, r.class, r.amount, r.currency); code != "" {
-		return code, fmt.Sprintf("%s holds no checker grant covering %s %s %s", p.ID, r.class, r.amount, r.currency)
+	if code := c.st.grant(p.ID, format.GrantChecker, r.class, r.amounts); code != "" && c.on(code) {
+		return code, fmt.Sprintf("%s holds no checker grant covering %s %s %s", p.ID, r.class, r.amounts.amount, r.amounts.currency)
 	}
 	return "", ""
 }
@@ -304,7 +390,10 @@ func (c *Core) Execute(stmt format.Signed) (*Decision, error) {
 	defer c.mu.Unlock()
 	st, p, err := c.attribute(stmt, format.PurposeExecute)
 	if err != nil {
-		return nil, err
+		return asDecision(err)
+	}
+	if err := c.checkBehind(st, c.st.runs[st.Run]); err != nil {
+		return asDecision(err)
 	}
 	code, detail := c.judgeExecute(st, p)
 	var exec func(w written) any
@@ -322,25 +411,34 @@ func (c *Core) judgeExecute(st *format.Statement, p *principal) (string, string)
 	switch {
 	case r == nil:
 		return code, detail
-	case st.Proposal != r.proposal.String() || st.Action != r.digest:
+	case c.on(CodeWrongBinding) && (st.Proposal != r.proposal.String() || st.Action != r.digest):
 		return CodeWrongBinding, fmt.Sprintf("the statement is for another proposal or action than run %s's: a changed action needs a new run and new sign-offs", r.id)
 	case p.ID != r.proposer:
-		if _, signed := r.signoffs[p.ID]; signed {
+		if _, signed := r.signoffs[p.ID]; signed && c.on(CodeConflictingRole) {
 			return CodeConflictingRole, fmt.Sprintf("%s signed off run %s and cannot also execute it", p.ID, r.id)
 		}
-		return CodeNotMaker, fmt.Sprintf("only the maker of run %s, %s, executes it", r.id, r.proposer)
+		if c.on(CodeNotMaker) {
+			return CodeNotMaker, fmt.Sprintf("only the maker of run %s, %s, executes it", r.id, r.proposer)
+		}
 	}
-	if r.gate != nil {
+	if r.gate != nil && c.on(CodeQuorumNotMet) {
 		for _, s := range r.gate.Stages {
 			if got := r.count[s.Stage]; int64(got) < s.N {
 				return CodeQuorumNotMet, fmt.Sprintf("stage %d of gate %s has %d of %d sign-offs", s.Stage, r.gate.Gate, got, s.N)
 			}
 		}
-	} else if g, _ := c.st.requiredGate(r.class); g != nil {
+	} else if g, _ := c.st.requiredGate(r.class); g != nil && c.on(CodeQuorumNotMet) {
 		return CodeQuorumNotMet, fmt.Sprintf("class %s is gated but run %s has no gate", r.class, r.id)
 	}
-	if code := c.st.grant(p.ID, format.GrantMaker, r.class, r.amount, r.currency); code != "" {
-		return code, fmt.Sprintf("%s holds no maker grant covering %s %s %s", p.ID, r.class, r.amount, r.currency)
+	if r.class == format.ClassPolicy && c.on(CodeInvalidPolicy) {
+		if a, err := format.ParseAction(r.action); err == nil {
+			if why := c.checkPolicy(a); why != "" {
+				return CodeInvalidPolicy, why
+			}
+		}
+	}
+	if code := c.st.grant(p.ID, format.GrantMaker, r.class, r.amounts); code != "" && c.on(code) {
+		return code, fmt.Sprintf("%s holds no maker grant covering %s %s %s", p.ID, r.class, r.amounts.amount, r.amounts.currency)
 	}
 	return "", ""
 }

@@ -70,16 +70,24 @@ var ErrUnattributable = errors.New("statement cannot be attributed to an enrolle
 type Refusal struct {
 	Code    string
 	Detail  string
-	Attempt int64 // sequence number of the attempt record
-	Outcome int64 // sequence number of the outcome record
+	Attempt int64 // sequence number of the attempt record (0 when the refusal is a note)
+	Outcome int64 // sequence number of the outcome record, or of the note recording the refusal
+
+	class error // a sentinel naming the class of refusal, when it has one
 }
 
 func (r *Refusal) Error() string {
 	return fmt.Sprintf("refused (%s): %s [attempt %d, outcome %d]", r.Code, r.Detail, r.Attempt, r.Outcome)
 }
 
-// Unwrap makes errors.Is(err, ErrRefused) true.
-func (r *Refusal) Unwrap() error { return ErrRefused }
+// Unwrap makes errors.Is(err, ErrRefused) true, and errors.Is with the
+// refusal's class (ErrRunExists, ErrSamePerson, ...) where it has one.
+func (r *Refusal) Unwrap() []error {
+	if r.class != nil {
+		return []error{ErrRefused, r.class}
+	}
+	return []error{ErrRefused}
+}
 
 // Decision is what the core decided on a proposal or attempt.
 type Decision struct {

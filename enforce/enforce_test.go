@@ -11,6 +11,7 @@ import (
 
 	"github.com/countersign/countersign/enforce"
 	"github.com/countersign/countersign/format"
+	"github.com/countersign/countersign/internal/harness"
 	"github.com/countersign/countersign/verifier"
 )
 
@@ -58,7 +59,7 @@ func newOrg(t *testing.T, dir string) *org {
 		}
 		regs = append(regs, enforce.Registrar{Principal: p, Key: k.Public().(ed25519.PublicKey), ProofOfPossession: pop})
 	}
-	core, err := enforce.Create(enforce.Config{Dir: dir, LogKey: key("log"), Clock: o.now, SealEvery: 7},
+	core, err := newTestCore(harness.CoreSetup{Dir: dir, LogKey: key("log"), Clock: o.now, SealEvery: 7},
 		enforce.Genesis{BundleID: "test", Org: "Example Bank", TimeZone: "Europe/London", Registrars: regs, Governance: 2})
 	if err != nil {
 		t.Fatal(err)

@@ -2,7 +2,9 @@ package enforce
 
 import (
 	"crypto/ed25519"
+	"crypto/sha256"
 	"fmt"
+	"regexp"
 	"slices"
 	"sort"
 
@@ -19,10 +21,62 @@ type state struct {
 	keys       map[format.Hash]*key
 	policy     *policy
 	runs       map[string]*run
-	used       map[string]bool // run IDs ever proposed
+	used       map[runKey]struct{}      // run IDs ever proposed, by digest
+	stmts      map[format.Hash]struct{} // every statement recorded, by SHA-256 of its signed bytes
+	person     map[string]string        // union-find over principals attested as one human
 	pending    map[int64]*pendingAttempt
 	next       int64
+	// off holds refusal checks disabled by a test (export_test.go), to
+	// show each one is load-bearing. It is empty outside tests.
+	off map[string]bool
 }
+
+// runKey is the first 128 bits of SHA-256 of a run ID: enough to tell run
+// IDs apart, at 16 bytes per run ever proposed.
+type runKey [16]byte
+
+func runKeyOf(id string) runKey {
+	h := sha256.Sum256([]byte(id))
+	return runKey(h[:16])
+}
+
+// usedRun reports whether a proposal ever named run id.
+func (s *state) usedRun(id string) bool {
+	_, ok := s.used[runKeyOf(id)]
+	return ok
+}
+
+// seen reports whether a statement with these signed bytes was recorded.
+func (s *state) seen(stmt []byte) bool {
+	_, ok := s.stmts[sha256.Sum256(stmt)]
+	return ok
+}
+
+// personOf returns the representative of the human principal id belongs
+// to: principals linked by a registrar's same_person attestation share it.
+func (s *state) personOf(id string) string {
+	for {
+		p, ok := s.person[id]
+		if !ok || p == id {
+			return id
+		}
+		id = p
+	}
+}
+
+func (s *state) link(a, b string) {
+	ra, rb := s.personOf(a), s.personOf(b)
+	if ra == rb {
+		return
+	}
+	if rb < ra {
+		ra, rb = rb, ra
+	}
+	s.person[rb] = ra
+}
+
+// samePerson reports whether principals a and b are one human.
+func (s *state) samePerson(a, b string) bool { return a == b || s.personOf(a) == s.personOf(b) }
 
 // pendingAttempt is a proposal or attempt written and awaiting its outcome.
 type pendingAttempt struct {
@@ -45,9 +99,10 @@ type key struct {
 }
 
 type policy struct {
-	version int64
-	grants  []format.Grant
-	gates   map[string]format.GateDef
+	version       int64
+	grants        []format.Grant
+	gates         map[string]format.GateDef
+	beneficiaries map[string]string // class -> action member naming the beneficiary
 }
 
 type run struct {
@@ -58,8 +113,10 @@ type run struct {
 	class       string
 	digest      string
 	action      []byte
+	proposedAt  string // the proposal record's time
 	amount      string
 	currency    string
+	amounts     amountShape
 	beneficiary string
 	gate        *format.Gate
 	policy      int64
@@ -71,7 +128,8 @@ type run struct {
 
 func newState(genesis format.Hash) *state {
 	return &state{genesis: genesis, principals: map[string]*principal{}, keys: map[format.Hash]*key{}, runs: map[string]*run{},
-		used: map[string]bool{}, pending: map[int64]*pendingAttempt{}}
+		used: map[runKey]struct{}{}, stmts: map[format.Hash]struct{}{}, person: map[string]string{}, pending: map[int64]*pendingAttempt{},
+		off: map[string]bool{}}
 }
 
 func (s *state) applyGenesis(g *format.Genesis) {
@@ -101,6 +159,9 @@ func (s *state) replay(line []byte) error {
 		return fmt.Errorf("record %d out of order (expected %d)", rec.Seq, s.next)
 	}
 	s.next = rec.Seq + 1
+	for _, sig := range rec.Sigs {
+		s.stmts[sha256.Sum256(sig.Stmt)] = struct{}{}
+	}
 	switch b := body.(type) {
 	case *format.Genesis:
 		if s.next != 1 {
@@ -117,6 +178,13 @@ func (s *state) replay(line []byte) error {
 		}
 		s.principals[b.Principal.ID].registrar = s.principals[b.Principal.ID].registrar || b.Registrar
 		s.keys[format.KeyIDOf(pub)] = &key{pub: pub, principal: b.Principal.ID}
+		for _, sig := range rec.Sigs {
+			if st, err := format.ParseStatement(sig.Stmt); err == nil && st.Purpose == format.PurposeEnrolWitness {
+				for _, other := range st.SamePerson {
+					s.link(b.Principal.ID, other)
+				}
+			}
+		}
 	case *format.LogKeyRotation:
 		if pub, err := format.ParsePublicKey(b.Key); err == nil {
 			s.keys[format.KeyIDOf(pub)] = &key{pub: pub}
@@ -131,11 +199,11 @@ func (s *state) replay(line []byte) error {
 			return err
 		}
 		r := &run{id: b.Run, proposal: rec.Hash, proposalSeq: rec.Seq, proposer: rec.Actor, class: b.Class, digest: b.Digest,
-			action: []byte(b.Action), beneficiary: b.Beneficiary, signoffs: map[string]int64{}, count: map[int64]int{}}
-		r.amount, _ = a.Text("amount")
-		r.currency, _ = a.Text("currency")
+			action: []byte(b.Action), proposedAt: rec.Time, beneficiary: b.Beneficiary, signoffs: map[string]int64{}, count: map[int64]int{}}
+		r.amounts = shapeOf(a)
+		r.amount, r.currency = r.amounts.amount, r.amounts.currency
 		s.runs[b.Run] = r
-		s.used[b.Run] = true
+		s.used[runKeyOf(b.Run)] = struct{}{}
 		s.pending[rec.Seq] = &pendingAttempt{seq: rec.Seq, actor: rec.Actor, run: b.Run}
 	case *format.Gate:
 		if r := s.runs[b.Run]; r != nil {
@@ -195,12 +263,25 @@ func (s *state) applyChange(r *run) {
 	}
 	switch c := ch.(type) {
 	case *format.PolicyAction:
-		p := &policy{version: c.Version, grants: c.Grants, gates: map[string]format.GateDef{}}
+		p := &policy{version: c.Version, grants: c.Grants, gates: map[string]format.GateDef{}, beneficiaries: map[string]string{}}
 		for _, g := range c.Gates {
 			p.gates[g.Class] = g
 		}
+		for _, b := range c.Beneficiaries {
+			p.beneficiaries[b.Class] = b.Member
+		}
 		s.policy = p
 	}
+}
+
+// sortedPrincipals returns every principal ID in a stable order.
+func (s *state) sortedPrincipals() []string {
+	ids := make([]string, 0, len(s.principals))
+	for id := range s.principals {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
 }
 
 // registrars returns the registrar IDs in a stable order.
@@ -230,30 +311,141 @@ func (s *state) requiredGate(class string) (*format.GateDef, int64) {
 	return nil, 0
 }
 
+// amountShape is what the grant rules need of an action's amounts: its
+// top-level amount and currency, and whether a limit can judge it.
+type amountShape struct {
+	amount      string
+	currency    string
+	hasAmount   bool // a top-level string amount of the grammar of SPEC §6.8
+	hasCurrency bool // a top-level string currency
+	elsewhere   bool // an amount or total somewhere a limit cannot see
+}
+
+// limitAmountRE is the grammar of an amount a limit judges: a decimal with
+// no sign and no exponent.
+var limitAmountRE = regexp.MustCompile(`^(0|[1-9][0-9]*)(\.[0-9]+)?$`)
+
+var currencyRE = regexp.MustCompile(`^[A-Z]{3}$`)
+
+func shapeOf(a *format.Action) amountShape {
+	var sh amountShape
+	if v, ok := a.Members["amount"]; ok {
+		s, isText := a.Text("amount")
+		sh.amount = s
+		if _, err := format.ParseDecimal(s); isText && err == nil && limitAmountRE.MatchString(s) {
+			sh.hasAmount = true
+		} else {
+			sh.elsewhere = true
+			if !isText {
+				sh.amount = string(v)
+			}
+		}
+	}
+	sh.currency, sh.hasCurrency = a.Text("currency")
+	if _, ok := a.Members["total"]; ok {
+		sh.elsewhere = true
+	}
+	for k, v := range a.Members {
+		if k != "amount" && k != "total" && nestedAmount(v, 0) {
+			sh.elsewhere = true
+		}
+	}
+	return sh
+}
+
+// nestedAmount reports whether a JSON value holds, at any depth, an object
+// member named amount or total.
+func nestedAmount(v []byte, depth int) bool {
+	if len(v) == 0 || depth > 64 || (v[0] != '{' && v[0] != '[') {
+		return false
+	}
+	var x any
+	if err := format.DecodeStrict(v, &x, true); err != nil {
+		return true // what cannot be read cannot be judged
+	}
+	return holdsAmount(x)
+}
+
+func holdsAmount(x any) bool {
+	switch t := x.(type) {
+	case map[string]any:
+		for k, v := range t {
+			if k == "amount" || k == "total" || holdsAmount(v) {
+				return true
+			}
+		}
+	case []any:
+		for _, v := range t {
+			if holdsAmount(v) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// limited reports whether some grant of the policy in force limits class.
+func (s *state) limited(class string) bool {
+	if s.policy == nil {
+		return false
+	}
+	for _, g := range s.policy.grants {
+		if g.MaxAmount != "" && slices.Contains(g.Classes, class) {
+			return true
+		}
+	}
+	return false
+}
+
 // grant returns "" when principal holds a grant of role covering the
-// class and amount, else the refusal code. Change classes are governed by
-// their gates alone.
-func (s *state) grant(principal, role, class, amount, currency string) string {
+// class and amounts, else the refusal code (SPEC §6.8). Change classes are
+// governed by their gates alone.
+func (s *state) grant(principal, role, class string, sh amountShape) string {
 	if format.IsChangeClass(class) {
 		return ""
 	}
 	if s.policy == nil {
 		return CodeNoGrant
 	}
-	code := CodeNoGrant
+	var listed []format.Grant
+	named := false
 	for _, g := range s.policy.grants {
-		if g.Principal != principal || g.Role != role || !slices.Contains(g.Classes, class) {
+		if !slices.Contains(g.Classes, class) {
 			continue
 		}
-		if g.MaxAmount == "" || amount == "" {
-			return ""
+		named = named || g.Currency != ""
+		if g.Principal == principal && g.Role == role {
+			listed = append(listed, g)
 		}
-		limit, err1 := format.ParseDecimal(g.MaxAmount)
-		amt, err2 := format.ParseDecimal(amount)
-		if err1 == nil && err2 == nil && amt.Cmp(limit) <= 0 && (g.Currency == "" || g.Currency == currency) {
-			return ""
-		}
-		code = CodeOverLimit
 	}
-	return code
+	if len(listed) == 0 {
+		return CodeNoGrant
+	}
+	if !s.off[CodeOverLimit] {
+		if s.limited(class) && (!sh.hasAmount || sh.elsewhere) {
+			return CodeOverLimit
+		}
+		if named && !(sh.hasCurrency && currencyRE.MatchString(sh.currency)) {
+			return CodeOverLimit
+		}
+	}
+	for _, g := range listed {
+		if covers(g, sh) || s.off[CodeOverLimit] {
+			return ""
+		}
+	}
+	return CodeOverLimit
+}
+
+// covers reports whether grant g covers an action with these amounts.
+func covers(g format.Grant, sh amountShape) bool {
+	if g.Currency != "" && (!currencyRE.MatchString(g.Currency) || !sh.hasCurrency || sh.currency != g.Currency) {
+		return false
+	}
+	if g.MaxAmount == "" {
+		return true
+	}
+	limit, err1 := format.ParseDecimal(g.MaxAmount)
+	amt, err2 := format.ParseDecimal(sh.amount)
+	return sh.hasAmount && err1 == nil && err2 == nil && amt.Cmp(limit) <= 0
 }

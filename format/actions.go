@@ -52,6 +52,16 @@ type PolicyAction struct {
 	Control string    `json:"control"`
 	Grants  []Grant   `json:"grants"`
 	Gates   []GateDef `json:"gates"`
+	// Beneficiaries names, per class, the action member that names the
+	// principal the action benefits (optional; absent is none).
+	Beneficiaries []BeneficiaryMember `json:"beneficiaries,omitempty"`
+}
+
+// BeneficiaryMember says which top-level member of an action of Class
+// names its beneficiary principal.
+type BeneficiaryMember struct {
+	Class  string `json:"class"`
+	Member string `json:"member"`
 }
 
 // ControlAction defines or renames a control.

@@ -3,6 +3,7 @@ package format
 import (
 	"crypto/ed25519"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -68,11 +69,20 @@ type Statement struct {
 	Severity    string `json:"severity,omitempty"`
 	Event       string `json:"event,omitempty"`
 	Effective   string `json:"effective,omitempty"`
+	// SamePerson, in an enrol-witness statement, lists principals the
+	// registrar attests belong to the same human as the enrolee (optional;
+	// absent is none).
+	SamePerson []string `json:"same_person,omitempty"`
 
 	Raw []byte `json:"-"`
 }
 
 var commonMembers = []string{"purpose", "bundle", "principal", "name", "time"}
+
+// OptionalMembers lists members a purpose may carry but need not.
+var OptionalMembers = map[string][]string{
+	PurposeEnrolWitness: {"same_person"},
+}
 
 // PurposeMembers lists the members each purpose adds to the common ones.
 var PurposeMembers = map[string][]string{
@@ -123,8 +133,17 @@ func ParseStatementLax(b []byte, lax bool) (*Statement, error) {
 			perr = malformed("statement member %q does not belong to purpose %s", k, purpose)
 			return false
 		}
+		if !slices.Contains(PurposeMembers[purpose], k) && !slices.Contains(commonMembers, k) {
+			n-- // an optional member does not count toward the required ones
+		}
 		n++
 		switch k {
+		case "same_person":
+			ids, ok := stringArray(val)
+			if !ok {
+				perr = malformed("statement same_person is not an array of strings")
+			}
+			st.SamePerson = ids
 		case "stage":
 			v, ok := parseInt(val)
 			if !ok {
@@ -149,7 +168,7 @@ func ParseStatementLax(b []byte, lax bool) (*Statement, error) {
 	if perr != nil {
 		return nil, perr
 	}
-	if n != len(want) {
+	if n != len(want)-len(OptionalMembers[purpose]) {
 		seen := map[string]bool{}
 		eachMember(b, func(key, _ []byte) bool {
 			k, _ := unquote(key)
@@ -158,7 +177,7 @@ func ParseStatementLax(b []byte, lax bool) (*Statement, error) {
 		})
 		var missing []string
 		for m := range want {
-			if !seen[m] {
+			if !seen[m] && !slices.Contains(OptionalMembers[purpose], m) {
 				missing = append(missing, m)
 			}
 		}
@@ -176,7 +195,7 @@ var purposeSets = func() map[string]map[string]bool {
 	sets := map[string]map[string]bool{}
 	for p, extra := range PurposeMembers {
 		set := map[string]bool{}
-		for _, m := range append(append([]string{}, commonMembers...), extra...) {
+		for _, m := range append(append(append([]string{}, commonMembers...), extra...), OptionalMembers[p]...) {
 			set[m] = true
 		}
 		sets[p] = set
@@ -269,6 +288,14 @@ func (s *Statement) Encode() ([]byte, error) {
 		}
 		b = append(b, v...)
 	}
+	if s.Purpose == PurposeEnrolWitness && len(s.SamePerson) > 0 {
+		v, err := MarshalJSON(s.SamePerson)
+		if err != nil {
+			return nil, err
+		}
+		b = append(AppendString(append(b, ','), "same_person"), ':')
+		b = append(b, v...)
+	}
 	return append(b, '}'), nil
 }
 
@@ -281,4 +308,21 @@ func SignStatement(s *Statement, priv ed25519.PrivateKey) (Signed, error) {
 	}
 	pub := priv.Public().(ed25519.PublicKey)
 	return Signed{Key: KeyIDOf(pub), Stmt: b, Sig: Sign(priv, PrefixStatement, b)}, nil
+}
+
+// stringArray reads a JSON array of strings.
+func stringArray(val []byte) ([]string, bool) {
+	if len(val) == 0 || val[0] != '[' {
+		return nil, false
+	}
+	out := []string{}
+	ok := true
+	eachElement(val, func(el []byte) bool {
+		var s string
+		if s, ok = unquote(el); ok {
+			out = append(out, s)
+		}
+		return ok
+	})
+	return out, ok
 }
