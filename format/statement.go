@@ -68,6 +68,10 @@ type Statement struct {
 	Severity    string `json:"severity,omitempty"`
 	Event       string `json:"event,omitempty"`
 	Effective   string `json:"effective,omitempty"`
+	// SamePerson, in an enrol-witness statement, lists the principals the
+	// registrar attests belong to the same human as the enrolee (optional
+	// member same_person; absent means none).
+	SamePerson []string `json:"same_person,omitempty"`
 
 	Raw []byte `json:"-"`
 }
@@ -86,6 +90,12 @@ var PurposeMembers = map[string][]string{
 	PurposeExercise:     {"control", "role", "operation", "reason"},
 	PurposeAuditFinding: {"control", "finding", "severity"},
 	PurposePersonnel:    {"subject", "event", "effective", "team"},
+}
+
+// PurposeOptional lists the optional members of each purpose: a statement
+// may carry them or not.
+var PurposeOptional = map[string][]string{
+	PurposeEnrolWitness: {"same_person"},
 }
 
 // ParseStatement parses statement bytes strictly: the JSON subset, exactly
@@ -123,8 +133,16 @@ func ParseStatementLax(b []byte, lax bool) (*Statement, error) {
 			perr = malformed("statement member %q does not belong to purpose %s", k, purpose)
 			return false
 		}
-		n++
+		if !optionalSets[purpose][k] {
+			n++
+		}
 		switch k {
+		case "same_person":
+			ids, ok := parseStrings(val)
+			if !ok {
+				perr = malformed("statement same_person is not an array of strings")
+			}
+			st.SamePerson = ids
 		case "stage":
 			v, ok := parseInt(val)
 			if !ok {
@@ -149,7 +167,7 @@ func ParseStatementLax(b []byte, lax bool) (*Statement, error) {
 	if perr != nil {
 		return nil, perr
 	}
-	if n != len(want) {
+	if n != len(want)-len(optionalSets[purpose]) {
 		seen := map[string]bool{}
 		eachMember(b, func(key, _ []byte) bool {
 			k, _ := unquote(key)
@@ -158,7 +176,7 @@ func ParseStatementLax(b []byte, lax bool) (*Statement, error) {
 		})
 		var missing []string
 		for m := range want {
-			if !seen[m] {
+			if !seen[m] && !optionalSets[purpose][m] {
 				missing = append(missing, m)
 			}
 		}
@@ -171,18 +189,38 @@ func ParseStatementLax(b []byte, lax bool) (*Statement, error) {
 	return st, nil
 }
 
-// purposeSets holds, for each purpose, every member its statements have.
-var purposeSets = func() map[string]map[string]bool {
-	sets := map[string]map[string]bool{}
+// purposeSets holds, for each purpose, every member its statements may
+// have; optionalSets those of them that may be absent.
+var purposeSets, optionalSets = func() (map[string]map[string]bool, map[string]map[string]bool) {
+	sets, opt := map[string]map[string]bool{}, map[string]map[string]bool{}
 	for p, extra := range PurposeMembers {
-		set := map[string]bool{}
+		set, o := map[string]bool{}, map[string]bool{}
 		for _, m := range append(append([]string{}, commonMembers...), extra...) {
 			set[m] = true
 		}
-		sets[p] = set
+		for _, m := range PurposeOptional[p] {
+			set[m], o[m] = true, true
+		}
+		sets[p], opt[p] = set, o
 	}
-	return sets
+	return sets, opt
 }()
+
+// parseStrings reads an array of strings accepted by ValidateJSON.
+func parseStrings(val []byte) ([]string, bool) {
+	if len(val) == 0 || val[0] != '[' {
+		return nil, false
+	}
+	out := []string{}
+	ok := true
+	eachElement(val, func(el []byte) bool {
+		s, good := unquote(el)
+		ok = ok && good
+		out = append(out, s)
+		return ok
+	})
+	return out, ok
+}
 
 // field returns the string field of the member named name.
 func (s *Statement) field(name string) *string {
@@ -264,6 +302,14 @@ func (s *Statement) Encode() ([]byte, error) {
 		b = AppendString(b, m)
 		b = append(b, ':')
 		v, err := MarshalJSON(vals[m])
+		if err != nil {
+			return nil, err
+		}
+		b = append(b, v...)
+	}
+	if s.Purpose == PurposeEnrolWitness && len(s.SamePerson) > 0 {
+		b = append(b, `,"same_person":`...)
+		v, err := MarshalJSON(s.SamePerson)
 		if err != nil {
 			return nil, err
 		}

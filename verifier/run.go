@@ -80,6 +80,9 @@ type verification struct {
 	cpChecked bool
 	genesisOK bool
 	stopped   bool
+	lim       limits
+	badLines  int       // consecutive lines that did not parse
+	stmtSet   digestSet // statements of records other than attempts and proposals (SPEC.md §5.1)
 
 	// finish stage
 	state    *State
@@ -92,8 +95,15 @@ type verification struct {
 }
 
 func newRun(trust Trust, opts Options) *verification {
-	return &verification{trust: trust, opts: opts, ahead: newState(), state: newState(), rules: Rules()}
+	v := &verification{trust: trust, opts: opts, ahead: newState(), state: newState(), rules: Rules(), lim: defaultLimits()}
+	if opts.lim != nil {
+		v.lim = *opts.lim
+	}
+	return v
 }
+
+// on reports whether condition id is checked (tests turn conditions off).
+func (v *verification) on(id string) bool { return !v.opts.off[id] }
 
 func (v *verification) run(ctx context.Context, r io.Reader) error {
 	cr := &countingReader{r: r}
@@ -212,7 +222,13 @@ func (v *verification) run(ctx context.Context, r io.Reader) error {
 	}
 	v.counts.Bytes = cr.n
 	for _, p := range v.problems {
-		v.add(Finding{Rule: RuleContainer, Message: p.Msg + " (frame at byte " + strconv.FormatInt(p.Offset, 10) + ")"})
+		cond := "INT-CONTAINER.1"
+		if p.Kind == format.ProblemTrailerFrame {
+			cond = "INT-CONTAINER.2"
+		}
+		if v.on(cond) {
+			v.add(Finding{Rule: RuleContainer, Message: p.Msg + " (frame at byte " + strconv.FormatInt(p.Offset, 10) + ")"})
+		}
 	}
 	return nil
 }
@@ -236,6 +252,7 @@ func (v *verification) add(f Finding) {
 		v.omitted++
 		return
 	}
+	f.format()
 	v.findings = append(v.findings, f)
 }
 
@@ -282,6 +299,9 @@ func (v *verification) finish(it *item) {
 		v.add(f)
 	}
 	if v.opts.Observer != nil && it.pos >= 0 {
+		for i := range it.findings {
+			it.findings[i].format()
+		}
 		ev := &Event{Seq: it.pos, OK: ok, Findings: it.findings, Bytes: it.bytes, State: v.state}
 		if it.rec != nil {
 			ev.Type, ev.Actor, ev.Time = it.rec.Type, it.rec.Actor, it.rec.Time
