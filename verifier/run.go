@@ -28,6 +28,7 @@ const (
 	RuleCheckpoint   = "INT-CHECKPOINT"
 	RuleKeyEnrolment = "SOD-KEY-ENROLMENT"
 	batchSize        = 256
+	batchBytes       = 1 << 20 // a batch is sent once its lines reach this size
 	batchesInFlight  = 8
 	noSeq            = int64(-1)
 )
@@ -166,6 +167,7 @@ func (v *verification) run(ctx context.Context, r io.Reader) error {
 
 	var readErr error
 	cur := &batch{done: make(chan struct{})}
+	curBytes := 0
 	send := func() {
 		if len(cur.items) == 0 {
 			return
@@ -173,6 +175,7 @@ func (v *verification) run(ctx context.Context, r io.Reader) error {
 		ordered <- cur
 		work <- cur
 		cur = &batch{done: make(chan struct{})}
+		curBytes = 0
 	}
 	line := first
 	for {
@@ -183,7 +186,9 @@ func (v *verification) run(ctx context.Context, r io.Reader) error {
 		it := v.scan(line, cr.n)
 		if it != nil {
 			cur.items = append(cur.items, it)
-			if len(cur.items) == batchSize {
+			// Lines in flight are bounded in bytes too, so that large
+			// records do not pile up in memory (SPEC.md §10).
+			if curBytes += len(line.Bytes); len(cur.items) == batchSize || curBytes >= batchBytes {
 				send()
 			}
 		}
