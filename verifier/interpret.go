@@ -324,7 +324,7 @@ func (v *verification) end(bytes int64) *item {
 	default:
 		v.bundle.FinalSeal = string(t.Line)
 		it.jobs = append(it.jobs, &job{pub: v.ahead.LogKey.key, prefix: format.PrefixSeal, data: t.Seal.Raw, sig: t.Sig, rule: RuleFinalSeal,
-			msg: "the final seal's signature does not verify under the log key"})
+			msg: "the final seal's signature does not verify under the log key", recs: []int64{last}})
 	}
 	if cp := v.opts.Checkpoint; cp != nil && cp.Seal != nil && !v.cpChecked && cp.Seal.Bundle == v.ahead.Genesis.String() && v.on("INT-CHECKPOINT.1") {
 		fail(RuleCheckpoint, "the checkpoint covers %d records but the bundle has only %d: sealed records are withheld", cp.Seal.Count, v.pos)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 	"sync"
@@ -41,9 +42,10 @@ type job struct {
 	sig    []byte
 	ok     bool
 	done   bool // already checked while scanning
-	// what to report if it fails
+	// what to report if it fails, naming recs (the item's record when nil)
 	rule string
 	msg  string
+	recs []int64
 }
 
 // item is one line of the bundle on its way through the pipeline.
@@ -267,7 +269,11 @@ func (v *verification) finish(it *item) {
 	for _, j := range it.jobs {
 		v.counts.Signatures++
 		if !j.ok {
-			it.findings = append(it.findings, Finding{Rule: j.rule, Message: j.msg, Records: []int64{it.pos}})
+			recs := j.recs
+			if recs == nil {
+				recs = []int64{it.pos}
+			}
+			it.findings = append(it.findings, Finding{Rule: j.rule, Message: j.msg, Records: recs})
 		}
 	}
 	for _, f := range it.findings {
@@ -330,6 +336,9 @@ func (v *verification) result() *Result {
 		}
 		if a.Rule != b.Rule {
 			return a.Rule < b.Rule
+		}
+		if c := slices.Compare(a.Records, b.Records); c != 0 {
+			return c < 0
 		}
 		return a.Message < b.Message
 	})
