@@ -118,7 +118,7 @@ func (c *Core) Enrol(p format.Principal, pub ed25519.PublicKey, registrar bool, 
 		if st.Subject != p.ID || st.SubjectName != p.Name || st.Kind != p.Kind || st.Team != p.Team || st.Key != format.HexKey(pub) || st.Registrar == nil || *st.Registrar != registrar {
 			return 0, fmt.Errorf("registrar %s's statement does not state this enrolment", st.Principal)
 		}
-		if err := c.checkSamePerson(p.ID, st.SamePerson); err != nil {
+		if err := c.checkSamePerson(p, st.SamePerson); err != nil {
 			return 0, fmt.Errorf("registrar %s's statement: %w", st.Principal, err)
 		}
 		seen[st.Principal] = true
@@ -150,13 +150,16 @@ func (c *Core) Enrol(p format.Principal, pub ed25519.PublicKey, registrar bool, 
 	return seqs[0], nil
 }
 
-// checkSamePerson checks a witness's same_person list: distinct principals,
-// each enrolled as human, none the enrolee.
-func (c *Core) checkSamePerson(enrolee string, ids []string) error {
+// checkSamePerson checks a witness's same_person list: only for a human
+// enrolee; distinct principals, each enrolled as human, none the enrolee.
+func (c *Core) checkSamePerson(enrolee format.Principal, ids []string) error {
+	if len(ids) > 0 && enrolee.Kind != format.KindHuman {
+		return fmt.Errorf("same_person is attested for %s, an agent: only a human is a person", enrolee.ID)
+	}
 	for i, id := range ids {
 		q := c.st.principals[id]
 		switch {
-		case id == enrolee:
+		case id == enrolee.ID:
 			return fmt.Errorf("same_person names the enrolee %s itself", id)
 		case q == nil || q.Kind != format.KindHuman:
 			return fmt.Errorf("same_person names %s, which is not a principal enrolled as human", id)

@@ -45,6 +45,13 @@ type GateDef struct {
 	Stages []Stage `json:"stages"`
 }
 
+// BeneficiaryRule names, for an action class, the action member whose
+// value is the principal the action benefits.
+type BeneficiaryRule struct {
+	Class  string `json:"class"`
+	Member string `json:"member"`
+}
+
 // PolicyAction is the action of a change.policy run: a whole policy.
 type PolicyAction struct {
 	Class   string    `json:"class"`
@@ -52,16 +59,8 @@ type PolicyAction struct {
 	Control string    `json:"control"`
 	Grants  []Grant   `json:"grants"`
 	Gates   []GateDef `json:"gates"`
-	// Beneficiaries names, per class, the action member that names the
-	// principal the action benefits (optional; absent is none).
-	Beneficiaries []BeneficiaryMember `json:"beneficiaries,omitempty"`
-}
-
-// BeneficiaryMember says which top-level member of an action of Class
-// names its beneficiary principal.
-type BeneficiaryMember struct {
-	Class  string `json:"class"`
-	Member string `json:"member"`
+	// Beneficiaries is optional (absent means none).
+	Beneficiaries []BeneficiaryRule `json:"beneficiaries,omitempty"`
 }
 
 // ControlAction defines or renames a control.
@@ -152,6 +151,52 @@ func DecodeChange(a *Action, lax bool) (any, error) {
 }
 
 var decimalRE = regexp.MustCompile(`^-?(0|[1-9][0-9]*)(\.[0-9]+)?$`)
+
+var amountRE = regexp.MustCompile(`^(0|[1-9][0-9]*)(\.[0-9]+)?$`)
+
+var currencyRE = regexp.MustCompile(`^[A-Z]{3}$`)
+
+// ValidAmount reports whether s is an amount a limit can judge (SPEC.md
+// §6.8): a non-negative decimal without sign or exponent, at most 64
+// characters.
+func ValidAmount(s string) bool { return len(s) <= 64 && amountRE.MatchString(s) }
+
+// ValidCurrency reports whether s is three capital letters A-Z.
+func ValidCurrency(s string) bool { return currencyRE.MatchString(s) }
+
+// NestedMember reports whether the action has a member named one of names
+// anywhere inside its top-level values (in nested objects or arrays, at any
+// depth); the action's own top-level members are not looked at.
+func (a *Action) NestedMember(names ...string) bool {
+	found := false
+	var walk func(v []byte)
+	walk = func(v []byte) {
+		switch {
+		case found || len(v) == 0:
+		case v[0] == '{':
+			eachMember(v, func(key, val []byte) bool {
+				k, _ := unquote(key)
+				for _, n := range names {
+					if k == n {
+						found = true
+					}
+				}
+				walk(val)
+				return !found
+			})
+		case v[0] == '[':
+			eachElement(v, func(el []byte) bool {
+				walk(el)
+				return !found
+			})
+		}
+	}
+	eachMember(a.Raw, func(_, val []byte) bool {
+		walk(val)
+		return !found
+	})
+	return found
+}
 
 // ParseDecimal reads a decimal amount string exactly (SPEC.md §3.1).
 func ParseDecimal(s string) (*big.Rat, error) {

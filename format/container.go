@@ -78,7 +78,13 @@ var ErrNotBundle = errors.New("not a countersign bundle")
 type ContainerError struct {
 	Offset int64
 	Msg    string
+	// Kind tells problems apart where a caller needs to; "" for most.
+	Kind string
 }
+
+// ProblemTrailerFrame is the Kind of a trailer that does not stand alone
+// in its frame (SPEC.md §2.2).
+const ProblemTrailerFrame = "trailer-frame"
 
 func (e *ContainerError) Error() string {
 	return fmt.Sprintf("container: %s (frame at byte %d)", e.Msg, e.Offset)
@@ -167,8 +173,13 @@ func (r *Reader) Next() (Line, error) {
 		if i := indexByte(r.pend, '\n'); i >= 0 {
 			b := r.pend[:i]
 			r.pend = r.pend[i+1:]
-			if len(r.carry) > 0 || r.carryLong {
+			carried := len(r.carry) > 0 || r.carryLong
+			if carried {
 				b = r.joinCarry(b)
+			}
+			if IsTrailer(b) && r.curOpen && (carried || r.cur.Count > 0 || len(r.pend) > 0) {
+				// §2.2: the trailer stands alone in its own frame.
+				r.problem(r.frame, "the trailer shares its frame with other lines; it must be alone in the trailer frame").Kind = ProblemTrailerFrame
 			}
 			return r.emit(b), nil
 		}

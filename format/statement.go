@@ -3,7 +3,6 @@ package format
 import (
 	"crypto/ed25519"
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
 )
@@ -69,20 +68,15 @@ type Statement struct {
 	Severity    string `json:"severity,omitempty"`
 	Event       string `json:"event,omitempty"`
 	Effective   string `json:"effective,omitempty"`
-	// SamePerson, in an enrol-witness statement, lists principals the
-	// registrar attests belong to the same human as the enrolee (optional;
-	// absent is none).
+	// SamePerson, in an enrol-witness statement, lists the principals the
+	// registrar attests belong to the same human as the enrolee (optional
+	// member same_person; absent means none).
 	SamePerson []string `json:"same_person,omitempty"`
 
 	Raw []byte `json:"-"`
 }
 
 var commonMembers = []string{"purpose", "bundle", "principal", "name", "time"}
-
-// OptionalMembers lists members a purpose may carry but need not.
-var OptionalMembers = map[string][]string{
-	PurposeEnrolWitness: {"same_person"},
-}
 
 // PurposeMembers lists the members each purpose adds to the common ones.
 var PurposeMembers = map[string][]string{
@@ -96,6 +90,12 @@ var PurposeMembers = map[string][]string{
 	PurposeExercise:     {"control", "role", "operation", "reason"},
 	PurposeAuditFinding: {"control", "finding", "severity"},
 	PurposePersonnel:    {"subject", "event", "effective", "team"},
+}
+
+// PurposeOptional lists the optional members of each purpose: a statement
+// may carry them or not.
+var PurposeOptional = map[string][]string{
+	PurposeEnrolWitness: {"same_person"},
 }
 
 // ParseStatement parses statement bytes strictly: the JSON subset, exactly
@@ -133,13 +133,12 @@ func ParseStatementLax(b []byte, lax bool) (*Statement, error) {
 			perr = malformed("statement member %q does not belong to purpose %s", k, purpose)
 			return false
 		}
-		if !slices.Contains(PurposeMembers[purpose], k) && !slices.Contains(commonMembers, k) {
-			n-- // an optional member does not count toward the required ones
+		if !optionalSets[purpose][k] {
+			n++
 		}
-		n++
 		switch k {
 		case "same_person":
-			ids, ok := stringArray(val)
+			ids, ok := parseStrings(val)
 			if !ok {
 				perr = malformed("statement same_person is not an array of strings")
 			}
@@ -168,7 +167,7 @@ func ParseStatementLax(b []byte, lax bool) (*Statement, error) {
 	if perr != nil {
 		return nil, perr
 	}
-	if n != len(want)-len(OptionalMembers[purpose]) {
+	if n != len(want)-len(optionalSets[purpose]) {
 		seen := map[string]bool{}
 		eachMember(b, func(key, _ []byte) bool {
 			k, _ := unquote(key)
@@ -177,7 +176,7 @@ func ParseStatementLax(b []byte, lax bool) (*Statement, error) {
 		})
 		var missing []string
 		for m := range want {
-			if !seen[m] && !slices.Contains(OptionalMembers[purpose], m) {
+			if !seen[m] && !optionalSets[purpose][m] {
 				missing = append(missing, m)
 			}
 		}
@@ -190,18 +189,38 @@ func ParseStatementLax(b []byte, lax bool) (*Statement, error) {
 	return st, nil
 }
 
-// purposeSets holds, for each purpose, every member its statements have.
-var purposeSets = func() map[string]map[string]bool {
-	sets := map[string]map[string]bool{}
+// purposeSets holds, for each purpose, every member its statements may
+// have; optionalSets those of them that may be absent.
+var purposeSets, optionalSets = func() (map[string]map[string]bool, map[string]map[string]bool) {
+	sets, opt := map[string]map[string]bool{}, map[string]map[string]bool{}
 	for p, extra := range PurposeMembers {
-		set := map[string]bool{}
-		for _, m := range append(append(append([]string{}, commonMembers...), extra...), OptionalMembers[p]...) {
+		set, o := map[string]bool{}, map[string]bool{}
+		for _, m := range append(append([]string{}, commonMembers...), extra...) {
 			set[m] = true
 		}
-		sets[p] = set
+		for _, m := range PurposeOptional[p] {
+			set[m], o[m] = true, true
+		}
+		sets[p], opt[p] = set, o
 	}
-	return sets
+	return sets, opt
 }()
+
+// parseStrings reads an array of strings accepted by ValidateJSON.
+func parseStrings(val []byte) ([]string, bool) {
+	if len(val) == 0 || val[0] != '[' {
+		return nil, false
+	}
+	out := []string{}
+	ok := true
+	eachElement(val, func(el []byte) bool {
+		s, good := unquote(el)
+		ok = ok && good
+		out = append(out, s)
+		return ok
+	})
+	return out, ok
+}
 
 // field returns the string field of the member named name.
 func (s *Statement) field(name string) *string {
@@ -289,11 +308,11 @@ func (s *Statement) Encode() ([]byte, error) {
 		b = append(b, v...)
 	}
 	if s.Purpose == PurposeEnrolWitness && len(s.SamePerson) > 0 {
+		b = append(b, `,"same_person":`...)
 		v, err := MarshalJSON(s.SamePerson)
 		if err != nil {
 			return nil, err
 		}
-		b = append(AppendString(append(b, ','), "same_person"), ':')
 		b = append(b, v...)
 	}
 	return append(b, '}'), nil
@@ -308,21 +327,4 @@ func SignStatement(s *Statement, priv ed25519.PrivateKey) (Signed, error) {
 	}
 	pub := priv.Public().(ed25519.PublicKey)
 	return Signed{Key: KeyIDOf(pub), Stmt: b, Sig: Sign(priv, PrefixStatement, b)}, nil
-}
-
-// stringArray reads a JSON array of strings.
-func stringArray(val []byte) ([]string, bool) {
-	if len(val) == 0 || val[0] != '[' {
-		return nil, false
-	}
-	out := []string{}
-	ok := true
-	eachElement(val, func(el []byte) bool {
-		var s string
-		if s, ok = unquote(el); ok {
-			out = append(out, s)
-		}
-		return ok
-	})
-	return out, ok
 }

@@ -11,11 +11,11 @@ var ruleHumanSigner = Rule{
 	References: []string{"seed 002 (a second model is not a second pair of eyes)", "BSA SAR filing", "EU GMP Annex 16"},
 	check: func(j *judgement) {
 		a, r := acceptedSignoff(j)
-		if a == nil || r.Gate == nil {
+		if a == nil || r.Gate == nil || !j.on("SOD-HUMAN-SIGNER.1") {
 			return
 		}
 		for _, stage := range r.Gate.Stages {
-			if stage.Stage != a.stmt.Stage || !stage.Human {
+			if stage.Stage != a.stmt.stage || !stage.Human {
 				continue
 			}
 			if p := j.st.Principals[a.actor]; p == nil || p.Kind != format.KindHuman {

@@ -11,13 +11,18 @@ const RuleQuorum = "SOD-QUORUM"
 
 var ruleQuorum = Rule{
 	ID:         RuleQuorum,
-	Statement:  "every executed gated action has, in each stage, at least n distinct valid sign-offs with that stage's meaning from the policy's pool, all before the execution record",
-	References: []string{"seed 000 (n-of-m gates)", "seed 002"},
+	Statement:  "every executed gated action has, in each stage, at least n distinct persons with valid sign-offs with that stage's meaning from the policy's pool, all before the execution record",
+	References: []string{"seed 000 (n-of-m gates)", "seed 002", "SPEC.md §8.3"},
 	check: func(j *judgement) {
-		if _, ok := j.body.(*format.Execution); !ok || j.run == nil || j.run.Gate == nil {
+		if _, ok := j.body.(*format.Execution); !ok || j.run == nil || j.run.Gate == nil || !j.on("SOD-QUORUM.1") {
 			return
 		}
 		r := j.run
+		maker := j.st.PersonOf(r.Proposer)
+		bene := ""
+		if r.Beneficiary != "" {
+			bene = j.st.PersonOf(r.Beneficiary)
+		}
 		for _, stage := range r.Gate.Stages {
 			valid := map[string]bool{}
 			var recs []int64
@@ -27,17 +32,26 @@ var ruleQuorum = Rule{
 				}
 				recs = append(recs, s.Attempt)
 				p := j.st.Principals[s.Principal]
-				ok := s.Meaning == stage.Meaning && slices.Contains(stage.Pool, s.Principal) &&
-					s.Principal != r.Proposer && (r.Beneficiary == "" || s.Principal != r.Beneficiary) &&
-					(!stage.Human || p != nil && p.Kind == format.KindHuman) && nonBlank(s.Reason) && s.Bound
-				if ok {
+				who := j.st.PersonOf(s.Principal)
+				ok := (s.Meaning == stage.Meaning || !j.on("SOD-QUORUM.2")) &&
+					(slices.Contains(stage.Pool, s.Principal) || !j.on("SOD-QUORUM.3")) &&
+					(who != maker && who != bene || !j.on("SOD-QUORUM.4")) &&
+					(!stage.Human || p != nil && p.Kind == format.KindHuman || !j.on("SOD-QUORUM.5")) &&
+					(s.Reasoned || !j.on("SOD-QUORUM.6")) &&
+					(s.Bound || !j.on("SOD-QUORUM.7"))
+				if !ok {
+					continue
+				}
+				if j.on("SOD-QUORUM.8") {
+					valid[who] = true
+				} else {
 					valid[s.Principal] = true
 				}
 			}
 			if int64(len(valid)) < stage.N {
 				all := append([]int64{r.GateSeq}, recs...)
 				all = append(all, j.rec.Seq)
-				j.emitf(RuleQuorum, all, "run %s executed with %d of %d valid sign-offs in stage %d (%s) of gate %s", r.ID, len(valid), stage.N, stage.Stage, stage.Meaning, r.Gate.Gate)
+				j.emitf(RuleQuorum, all, "run %s executed with %d of %d distinct persons' valid sign-offs in stage %d (%s) of gate %s", r.ID, len(valid), stage.N, stage.Stage, stage.Meaning, r.Gate.Gate)
 			}
 		}
 	},

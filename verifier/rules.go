@@ -1,7 +1,6 @@
 package verifier
 
 import (
-	"fmt"
 	"sort"
 
 	"github.com/countersign/countersign/format"
@@ -16,7 +15,7 @@ type Rule struct {
 	Statement  string
 	References []string
 	check      func(j *judgement)
-	end        func(s *State, emit func(Finding))
+	end        func(s *State, off map[string]bool, emit func(Finding))
 }
 
 // Rules returns the rule catalogue the verifier applies, in ID order.
@@ -44,10 +43,15 @@ type judgement struct {
 	stmts []*format.Statement
 	st    *State
 	out   *[]Finding
+	off   map[string]bool
+	lim   *limits
 	// for outcome records: the attempt decided, and its run
 	att *pending
 	run *RunState
 }
+
+// on reports whether condition id is checked (tests turn conditions off).
+func (j *judgement) on(id string) bool { return !j.off[id] }
 
 func (j *judgement) emit(rule, msg string, records ...int64) {
 	if records == nil {
@@ -56,21 +60,26 @@ func (j *judgement) emit(rule, msg string, records ...int64) {
 	*j.out = append(*j.out, Finding{Rule: rule, Message: msg, Records: records})
 }
 
+// emitf records a finding whose message is formatted only if it is kept
+// (SPEC.md §8.4).
 func (j *judgement) emitf(rule string, records []int64, format string, args ...any) {
-	j.emit(rule, fmt.Sprintf(format, args...), records...)
+	if records == nil {
+		records = []int64{j.rec.Seq}
+	}
+	*j.out = append(*j.out, Finding{Rule: rule, Records: records, msgf: format, args: args})
 }
 
 // judge applies the rules to one intact record, then moves the state on.
 func (v *verification) judge(it *item) {
 	s := v.state
-	j := &judgement{rec: it.rec, body: it.body, stmts: it.stmts, st: s, out: &it.findings}
+	j := &judgement{rec: it.rec, body: it.body, stmts: it.stmts, st: s, out: &it.findings, off: v.opts.off, lim: &v.lim}
 	if o, ok := it.body.(*format.Outcome); ok {
 		j.att = s.pending[o.Attempt]
-		if j.att != nil {
+		if j.att != nil && !j.att.dead {
 			j.run = s.Runs[j.att.run]
 		}
 	}
-	if r := runOf(it.body); r != "" && j.run == nil {
+	if r := runOf(it.body); r != "" && j.run == nil && j.att == nil {
 		j.run = s.Runs[r]
 	}
 	for _, r := range v.rules {
@@ -93,33 +102,67 @@ func runOf(body any) string {
 	return ""
 }
 
+// runKey is the digest a run ID is remembered by (SPEC.md §10).
+func runKey(id string) digest { return digestOf("countersign/v1 run\x00", []byte(id)) }
+
 // track moves the run and policy state on after the rules have seen a
 // record.
 func track(j *judgement) {
 	s, rec := j.st, j.rec
 	switch b := j.body.(type) {
 	case *format.Proposal:
-		r := &RunState{ID: b.Run, ProposalSeq: rec.Seq, ProposalHash: rec.Hash, Proposer: rec.Actor, Class: b.Class,
-			Digest: b.Digest, Beneficiary: b.Beneficiary, Roles: map[string]string{rec.Actor: "maker"}}
-		if a, err := format.ParseAction([]byte(b.Action)); err == nil {
-			r.Action = a
-			r.Amount, _ = a.Text("amount")
-			r.Currency, _ = a.Text("currency")
+		p := &pending{seq: rec.Seq, typ: rec.Type, actor: rec.Actor, time: rec.Time}
+		key := runKey(b.Run)
+		if _, used := s.runIDs.lookup(key); used && j.on("SOD-ATTEMPT-OUTCOME.1") {
+			p.dead = true // reported by the rule; opens no run
+		} else {
+			if !used {
+				s.runIDs.add(key, rec.Seq)
+			}
+			if r := openRun(j, b); r != nil {
+				p.run = r.ID
+			} else {
+				p.dead = true
+			}
 		}
-		r.Required, r.Policy = s.RequiredGate(b.Class)
-		if _, dup := s.Runs[b.Run]; !dup && j.room() {
-			s.Runs[b.Run] = r
+		if st := first(j.stmts); st != nil {
+			p.stmt = &stmtInfo{time: st.Time, principal: st.Principal}
 		}
 		if j.room() {
-			s.pending[rec.Seq] = &pending{seq: rec.Seq, typ: rec.Type, actor: rec.Actor, run: b.Run, stmt: first(j.stmts)}
+			s.pending[rec.Seq] = p
 		}
 	case *format.Gate:
 		if r := j.run; r != nil && r.Gate == nil {
-			r.Gate, r.GateSeq = b, rec.Seq
+			want := r.Required
+			if want != nil && b.Policy == r.Policy && b.Gate == want.Gate && sameStages(b.Stages, want.Stages) {
+				r.Gate = &format.Gate{Run: r.ID, Proposal: r.ProposalHash.String(), Policy: r.Policy, Gate: want.Gate, Stages: want.Stages}
+			} else {
+				r.Gate = b
+				j.keep(r, int64(len(rec.Body)))
+			}
+			r.GateSeq = rec.Seq
 		}
 	case *format.Attempt:
+		p := &pending{seq: rec.Seq, typ: rec.Type, actor: rec.Actor, time: rec.Time}
+		switch b.Act {
+		case format.ActSignoff, format.ActExecute, format.ActExercise:
+			p.act = b.Act
+		default:
+			p.act = clip(b.Act)
+		}
+		if r := j.run; r != nil {
+			p.run = r.ID
+		} else if b.Run != "" {
+			p.run, p.dead = clip(b.Run), true
+		}
+		if st := first(j.stmts); st != nil {
+			p.stmt = newStmtInfo(st, j.run)
+			if p.act == format.ActExercise {
+				p.stmtKey = digestOf("", st.Raw)
+			}
+		}
 		if j.room() {
-			s.pending[rec.Seq] = &pending{seq: rec.Seq, typ: rec.Type, actor: rec.Actor, act: b.Act, run: b.Run, stmt: first(j.stmts)}
+			s.pending[rec.Seq] = p
 		}
 	case *format.Outcome:
 		a := j.att
@@ -127,20 +170,29 @@ func track(j *judgement) {
 			return
 		}
 		delete(s.pending, a.seq)
+		accepted := b.Result == format.ResultAccepted
+		if accepted && a.act == format.ActExercise && a.stmt != nil {
+			if _, seen := s.acted.lookup(a.stmtKey); !seen {
+				s.acted.add(a.stmtKey, a.seq)
+			}
+		}
 		r := j.run
 		if r == nil {
 			return
 		}
-		accepted := b.Result == format.ResultAccepted
 		switch {
 		case a.typ == format.TypeProposal && accepted:
 			r.Accepted = true
 		case a.typ == format.TypeProposal:
-			delete(s.Runs, r.ID)
+			closeRun(s, r)
 		case a.act == format.ActSignoff && accepted && a.stmt != nil:
-			r.Signoffs = append(r.Signoffs, Signoff{Attempt: a.seq, Outcome: rec.Seq, Principal: a.actor, Stage: a.stmt.Stage,
-				Meaning: a.stmt.Meaning, Reason: a.stmt.Reason, Time: a.stmt.Time,
-				Bound: a.stmt.Proposal == r.ProposalHash.String() && a.stmt.Action == r.Digest && r.Gate != nil && a.stmt.Gate == r.Gate.Gate})
+			if !j.keep(r, 64) {
+				return // past the bound: not counted (reported once)
+			}
+			si := a.stmt
+			r.Signoffs = append(r.Signoffs, Signoff{Attempt: a.seq, Outcome: rec.Seq, Principal: a.actor, Stage: si.stage,
+				Meaning: si.meaning, Reasoned: si.reasoned,
+				Bound: si.proposal && si.action && r.Gate != nil && !si.gateLong && si.gate == r.Gate.Gate})
 			if _, ok := r.Roles[a.actor]; !ok {
 				r.Roles[a.actor] = "checker"
 			}
@@ -148,7 +200,9 @@ func track(j *judgement) {
 			if _, ok := r.Roles[a.actor]; !ok {
 				r.Roles[a.actor] = "maker"
 			}
-			s.executes[a.seq] = a
+			if a.stmt != nil && (a.stmt.proposal && a.stmt.action || !j.on("INT-STATEMENT.8")) && j.roomFor(len(s.executes)) {
+				s.executes[a.seq] = a
+			}
 		}
 	case *format.Execution:
 		delete(s.executes, b.Attempt)
@@ -159,28 +213,103 @@ func track(j *judgement) {
 		if r.Action != nil && format.IsChangeClass(r.Class) {
 			applyChange(s, r, rec.Seq)
 		}
-		delete(s.Runs, r.ID)
+		closeRun(s, r)
 	}
+}
+
+// openRun makes the run a proposal opens, keeping of its action only what
+// the rules need (SPEC.md §10). It returns nil when no run can be kept.
+func openRun(j *judgement, b *format.Proposal) *RunState {
+	s, rec := j.st, j.rec
+	if _, dup := s.Runs[b.Run]; dup || !j.room() {
+		return nil
+	}
+	r := &RunState{ID: b.Run, ProposalSeq: rec.Seq, ProposalHash: rec.Hash, ProposalTime: rec.Time, Proposer: rec.Actor, Class: b.Class,
+		Digest: b.Digest, BeneficiaryOK: true, Roles: map[string]string{rec.Actor: "maker"}}
+	r.declared = clip(b.Beneficiary)
+	if len(b.Beneficiary) <= 64 {
+		r.Beneficiary = b.Beneficiary
+	}
+	if len(b.Digest) > 64 {
+		r.Digest = clip(b.Digest)
+	}
+	a, err := format.ParseAction([]byte(b.Action))
+	if err == nil {
+		amt, isText := a.Text("amount")
+		_, total := a.Members["total"]
+		nested := a.NestedMember("amount", "total")
+		if isText && format.ValidAmount(amt) && (!nested && !total || !j.on("SOD-GRANT.4")) {
+			r.Amount, r.AmountOK = amt, true
+		}
+		if c, _ := a.Text("currency"); format.ValidCurrency(c) {
+			r.Currency = c
+		}
+		if s.Policy != nil && j.on("SOD-MAKER-CHECKER.3") {
+			if m, ok := s.Policy.Beneficiaries[b.Class]; ok {
+				derived := ""
+				v, isText := a.Text(m)
+				if isText && s.Principals[v] != nil {
+					derived = v
+				}
+				r.BeneficiaryOK = isText && derived == b.Beneficiary
+				r.Beneficiary = derived
+			}
+		}
+		if format.IsChangeClass(b.Class) {
+			r.Action = a
+		}
+	}
+	r.Limited = s.limited(b.Class)
+	r.Required, r.Policy = s.RequiredGate(b.Class)
+	cost := int64(len(b.Run) + len(b.Class))
+	if r.Action != nil {
+		cost += int64(len(r.Action.Raw))
+	}
+	if !j.keep(r, cost) {
+		r.Action = nil
+	}
+	s.Runs[b.Run] = r
+	return r
+}
+
+// closeRun removes a run from the state and releases what it kept.
+func closeRun(s *State, r *RunState) {
+	s.retained -= r.cost
+	delete(s.Runs, r.ID)
 }
 
 func sortStrings(s []string) { sort.Strings(s) }
 
-// maxOpen bounds the runs open at once and the attempts awaiting outcomes
-// that the verifier tracks (SPEC.md §10), so a hostile bundle cannot make
-// its memory grow with its length.
-var maxOpen = 1 << 20
-
 // room reports whether another open run or pending attempt may be
-// tracked; past the limit it reports a finding, once.
+// tracked; past the limit (SPEC.md §10) it reports a finding, once.
 func (j *judgement) room() bool {
-	if len(j.st.Runs) < maxOpen && len(j.st.pending) < maxOpen {
+	return j.roomFor(max(len(j.st.Runs), len(j.st.pending)))
+}
+
+func (j *judgement) roomFor(n int) bool {
+	if n < j.lim.open || !j.on("SOD-ATTEMPT-OUTCOME.8") {
 		return true
 	}
 	if !j.st.overflow {
 		j.st.overflow = true
-		j.emitf(RuleAttemptOutcome, nil, "more than %d runs or attempts are open at once at record %d; later ones are not tracked", maxOpen, j.rec.Seq)
+		j.emitf(RuleAttemptOutcome, nil, "more than %d runs or attempts are open at once at record %d; later ones are not tracked", j.lim.open, j.rec.Seq)
 	}
 	return false
+}
+
+// keep counts n more bytes kept for run r against the retained bound
+// (SPEC.md §10); past it, it reports a finding, once, and returns false.
+func (j *judgement) keep(r *RunState, n int64) bool {
+	if j.st.retained+n > j.lim.retained && j.on("SOD-ATTEMPT-OUTCOME.8") {
+		if !j.st.overkept {
+			j.st.overkept = true
+			j.emitf(RuleAttemptOutcome, nil, "open runs need more than %d bytes of state at record %d; the verifier keeps no more", j.lim.retained, j.rec.Seq)
+		}
+		return false
+	}
+	j.st.retained += n
+	r.cost += n
+	return true
 }
 
 func first(sts []*format.Statement) *format.Statement {
@@ -198,9 +327,16 @@ func applyChange(s *State, r *RunState, seq int64) {
 	}
 	switch c := ch.(type) {
 	case *format.PolicyAction:
-		p := &Policy{Version: c.Version, Seq: seq, Control: c.Control, Grants: c.Grants, Gates: map[string]format.GateDef{}}
+		p := &Policy{Version: c.Version, Seq: seq, Control: c.Control, Grants: c.Grants, Gates: map[string]format.GateDef{}, Beneficiaries: map[string]string{}}
 		for _, g := range c.Gates {
-			p.Gates[g.Class] = g
+			if _, dup := p.Gates[g.Class]; !dup {
+				p.Gates[g.Class] = g
+			}
+		}
+		for _, b := range c.Beneficiaries {
+			if _, dup := p.Beneficiaries[b.Class]; !dup {
+				p.Beneficiaries[b.Class] = b.Member
+			}
 		}
 		s.Policy = p
 	}
@@ -211,7 +347,7 @@ func (v *verification) endRules() []Finding {
 	var out []Finding
 	for _, r := range v.rules {
 		if r.end != nil {
-			r.end(v.state, func(f Finding) { out = append(out, f) })
+			r.end(v.state, v.opts.off, func(f Finding) { out = append(out, f) })
 		}
 	}
 	return out

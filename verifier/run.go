@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 	"sync"
@@ -28,6 +29,7 @@ const (
 	RuleCheckpoint   = "INT-CHECKPOINT"
 	RuleKeyEnrolment = "SOD-KEY-ENROLMENT"
 	batchSize        = 256
+	batchBytes       = 1 << 20 // a batch is sent once its lines reach this size
 	batchesInFlight  = 8
 	noSeq            = int64(-1)
 )
@@ -40,9 +42,10 @@ type job struct {
 	sig    []byte
 	ok     bool
 	done   bool // already checked while scanning
-	// what to report if it fails
+	// what to report if it fails, naming recs (the item's record when nil)
 	rule string
 	msg  string
+	recs []int64
 }
 
 // item is one line of the bundle on its way through the pipeline.
@@ -80,6 +83,9 @@ type verification struct {
 	cpChecked bool
 	genesisOK bool
 	stopped   bool
+	lim       limits
+	badLines  int       // consecutive lines that did not parse
+	stmtSet   digestSet // statements of records other than attempts and proposals (SPEC.md §5.1)
 
 	// finish stage
 	state    *State
@@ -92,8 +98,15 @@ type verification struct {
 }
 
 func newRun(trust Trust, opts Options) *verification {
-	return &verification{trust: trust, opts: opts, ahead: newState(), state: newState(), rules: Rules()}
+	v := &verification{trust: trust, opts: opts, ahead: newState(), state: newState(), rules: Rules(), lim: defaultLimits()}
+	if opts.lim != nil {
+		v.lim = *opts.lim
+	}
+	return v
 }
+
+// on reports whether condition id is checked (tests turn conditions off).
+func (v *verification) on(id string) bool { return !v.opts.off[id] }
 
 func (v *verification) run(ctx context.Context, r io.Reader) error {
 	cr := &countingReader{r: r}
@@ -156,6 +169,7 @@ func (v *verification) run(ctx context.Context, r io.Reader) error {
 
 	var readErr error
 	cur := &batch{done: make(chan struct{})}
+	curBytes := 0
 	send := func() {
 		if len(cur.items) == 0 {
 			return
@@ -163,6 +177,7 @@ func (v *verification) run(ctx context.Context, r io.Reader) error {
 		ordered <- cur
 		work <- cur
 		cur = &batch{done: make(chan struct{})}
+		curBytes = 0
 	}
 	line := first
 	for {
@@ -173,7 +188,9 @@ func (v *verification) run(ctx context.Context, r io.Reader) error {
 		it := v.scan(line, cr.n)
 		if it != nil {
 			cur.items = append(cur.items, it)
-			if len(cur.items) == batchSize {
+			// Lines in flight are bounded in bytes too, so that large
+			// records do not pile up in memory (SPEC.md §10).
+			if curBytes += len(line.Bytes); len(cur.items) == batchSize || curBytes >= batchBytes {
 				send()
 			}
 		}
@@ -212,7 +229,13 @@ func (v *verification) run(ctx context.Context, r io.Reader) error {
 	}
 	v.counts.Bytes = cr.n
 	for _, p := range v.problems {
-		v.add(Finding{Rule: RuleContainer, Message: p.Msg + " (frame at byte " + strconv.FormatInt(p.Offset, 10) + ")"})
+		cond := "INT-CONTAINER.1"
+		if p.Kind == format.ProblemTrailerFrame {
+			cond = "INT-CONTAINER.2"
+		}
+		if v.on(cond) {
+			v.add(Finding{Rule: RuleContainer, Message: p.Msg + " (frame at byte " + strconv.FormatInt(p.Offset, 10) + ")"})
+		}
 	}
 	return nil
 }
@@ -236,6 +259,7 @@ func (v *verification) add(f Finding) {
 		v.omitted++
 		return
 	}
+	f.format()
 	v.findings = append(v.findings, f)
 }
 
@@ -245,7 +269,11 @@ func (v *verification) finish(it *item) {
 	for _, j := range it.jobs {
 		v.counts.Signatures++
 		if !j.ok {
-			it.findings = append(it.findings, Finding{Rule: j.rule, Message: j.msg, Records: []int64{it.pos}})
+			recs := j.recs
+			if recs == nil {
+				recs = []int64{it.pos}
+			}
+			it.findings = append(it.findings, Finding{Rule: j.rule, Message: j.msg, Records: recs})
 		}
 	}
 	for _, f := range it.findings {
@@ -282,6 +310,9 @@ func (v *verification) finish(it *item) {
 		v.add(f)
 	}
 	if v.opts.Observer != nil && it.pos >= 0 {
+		for i := range it.findings {
+			it.findings[i].format()
+		}
 		ev := &Event{Seq: it.pos, OK: ok, Findings: it.findings, Bytes: it.bytes, State: v.state}
 		if it.rec != nil {
 			ev.Type, ev.Actor, ev.Time = it.rec.Type, it.rec.Actor, it.rec.Time
@@ -305,6 +336,9 @@ func (v *verification) result() *Result {
 		}
 		if a.Rule != b.Rule {
 			return a.Rule < b.Rule
+		}
+		if c := slices.Compare(a.Records, b.Records); c != 0 {
+			return c < 0
 		}
 		return a.Message < b.Message
 	})

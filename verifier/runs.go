@@ -2,6 +2,7 @@ package verifier
 
 import (
 	"github.com/countersign/countersign/format"
+	"slices"
 )
 
 // Policy is the policy in force: the last change.policy run executed.
@@ -11,27 +12,50 @@ type Policy struct {
 	Control string
 	Grants  []format.Grant
 	Gates   map[string]format.GateDef // by action class
+	// Beneficiaries maps an action class to the action member naming the
+	// principal it benefits.
+	Beneficiaries map[string]string
 }
 
-// RunState is what the bundle says about one open run.
+// RunState is what the bundle says about one open run. It keeps what the
+// rules need, not the action itself, except for change classes, whose
+// action takes effect at the execution (SPEC.md §10).
 type RunState struct {
 	ID           string
 	ProposalSeq  int64
 	ProposalHash format.Hash
+	ProposalTime string
 	Proposer     string
 	Class        string
 	Digest       string
-	Action       *format.Action
-	Amount       string
-	Currency     string
-	Beneficiary  string
+	// Action is the parsed action, kept for change classes only.
+	Action *format.Action
+	// Amount is the action's top-level amount when it is a valid amount
+	// (SPEC.md §6.8) and no other member is named amount or total; "" otherwise.
+	Amount string
+	// AmountOK says Amount is set.
+	AmountOK bool
+	// Limited is set when a grant of the policy in force at the proposal
+	// limits the class by an amount.
+	Limited bool
+	// Currency is the action's top-level currency when it is three
+	// capital letters, "" otherwise.
+	Currency string
+	// Beneficiary is the principal the run benefits: derived from the
+	// action where the policy names a member for the class, otherwise as
+	// the proposal declares it.
+	Beneficiary string
+	// BeneficiaryOK is false when the declared beneficiary differs from
+	// the derived one.
+	BeneficiaryOK bool
 	// Accepted is set once the proposal's outcome accepts it.
 	Accepted bool
 	// Required is the gate the policy in force at the proposal demands
 	// (nil when the class is not gated); Policy its version.
 	Required *format.GateDef
 	Policy   int64
-	// Gate is the gate record written for the run, if any.
+	// Gate is the gate the run was parked at: the policy's definition when
+	// the gate record matches it, otherwise the record's own.
 	Gate    *format.Gate
 	GateSeq int64
 	// Signoffs are the accepted sign-offs, in order.
@@ -39,6 +63,9 @@ type RunState struct {
 	// Roles maps each principal who acted in the run to its role: "maker"
 	// or "checker".
 	Roles map[string]string
+
+	cost     int64  // bytes counted against the retained bound
+	declared string // the beneficiary the proposal declares (clipped)
 }
 
 // Signoff is one accepted sign-off.
@@ -48,8 +75,8 @@ type Signoff struct {
 	Principal string
 	Stage     int64
 	Meaning   string
-	Reason    string
-	Time      string
+	// Reasoned is set when the reason is not blank.
+	Reasoned bool
 	// Bound is set when the statement names the run's proposal, action
 	// digest and gate.
 	Bound bool
@@ -57,12 +84,55 @@ type Signoff struct {
 
 // pending is an attempt (or proposal) awaiting its outcome.
 type pending struct {
-	seq   int64
-	typ   string
-	actor string
-	act   string
-	run   string
-	stmt  *format.Statement
+	seq     int64
+	typ     string
+	actor   string
+	act     string
+	run     string // the run's ID when it was open at the attempt
+	dead    bool   // a proposal that opens no run, or an attempt in no open run
+	time    string // the attempt's record time
+	stmt    *stmtInfo
+	stmtKey digest // for exercise attempts: the statement's digest
+}
+
+// stmtInfo is what the rules need of an attempt's statement.
+type stmtInfo struct {
+	time      string
+	stage     int64
+	meaning   string // one of the four meanings, or "" with badMeaning
+	badMean   string // the first 64 bytes of a meaning that is none of the four
+	reasoned  bool
+	proposal  bool // names the run's proposal hash
+	action    bool // names the run's action digest
+	gate      string
+	gateLong  bool // the gate named is longer than any ID
+	principal string
+}
+
+func clip(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "..."
+	}
+	return s
+}
+
+func newStmtInfo(st *format.Statement, r *RunState) *stmtInfo {
+	si := &stmtInfo{time: st.Time, stage: st.Stage, reasoned: nonBlank(st.Reason), principal: st.Principal}
+	if format.ValidMeaning(st.Meaning) {
+		si.meaning = st.Meaning
+	} else {
+		si.badMean = clip(st.Meaning)
+	}
+	if len(st.Gate) > 64 {
+		si.gateLong = true
+	} else {
+		si.gate = st.Gate
+	}
+	if r != nil {
+		si.proposal = st.Proposal == r.ProposalHash.String()
+		si.action = st.Action == r.Digest
+	}
+	return si
 }
 
 // governanceGate is the gate change runs need while the policy defines
@@ -87,23 +157,55 @@ func (s *State) RequiredGate(class string) (*format.GateDef, int64) {
 	return nil, 0
 }
 
-// grantFor returns the refusal code for principal acting as role for
-// class and amount under the state's policy, or "" when a grant covers it.
-// Change classes are governed by their gates, not by grants.
-func (s *State) grantFor(principal, role, class, amount, currency string) string {
-	if format.IsChangeClass(class) {
+// limited reports whether a grant of the policy in force limits class by
+// an amount (SPEC.md §6.8).
+func (s *State) limited(class string) bool {
+	if s.Policy == nil || format.IsChangeClass(class) {
+		return false
+	}
+	for _, g := range s.Policy.Grants {
+		if g.MaxAmount == "" {
+			continue
+		}
+		for _, c := range g.Classes {
+			if c == class {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// grantFor returns the refusal code for principal acting as role in run r
+// under the state's policy, or "" when a grant covers it. Change classes
+// are governed by their gates, not by grants.
+func (s *State) grantFor(principal, role string, r *RunState) string {
+	if format.IsChangeClass(r.Class) {
 		return ""
 	}
 	if s.Policy == nil {
 		return "no-grant"
 	}
 	code := "no-grant"
+	named := false // some grant of the class names a currency
+	for i := range s.Policy.Grants {
+		g := &s.Policy.Grants[i]
+		if g.Currency != "" && slices.Contains(g.Classes, r.Class) {
+			named = true
+		}
+	}
 	for i := range s.Policy.Grants {
 		g := &s.Policy.Grants[i]
 		if g.Principal != principal || g.Role != role {
 			continue
 		}
-		switch c := covers(g, class, amount, currency); c {
+		if named && r.Currency == "" && slices.Contains(g.Classes, r.Class) {
+			// A class some grant limits by currency needs a currency of
+			// three capital letters, whoever's grant is judged.
+			code = "over-limit"
+			continue
+		}
+		switch c := covers(g, r); c {
 		case "":
 			return ""
 		case "over-limit":
@@ -113,23 +215,29 @@ func (s *State) grantFor(principal, role, class, amount, currency string) string
 	return code
 }
 
-// covers is the verifier's own reading of a grant's limits.
-func covers(g *format.Grant, class, amount, currency string) string {
+// covers is the verifier's own reading of a grant's limits (SPEC.md
+// §6.8): the class is listed; a grant naming a currency covers only that
+// currency; a grant with a maximum covers only a valid amount at most that
+// maximum.
+func covers(g *format.Grant, r *RunState) string {
 	listed := false
 	for _, c := range g.Classes {
-		listed = listed || c == class
+		listed = listed || c == r.Class
 	}
 	if !listed {
 		return "no-grant"
 	}
-	if g.MaxAmount == "" || amount == "" {
+	if g.Currency != "" && g.Currency != r.Currency {
+		return "over-limit"
+	}
+	if g.MaxAmount == "" {
 		return ""
 	}
-	if g.Currency != "" && g.Currency != currency {
+	if !r.AmountOK || !format.ValidAmount(g.MaxAmount) {
 		return "over-limit"
 	}
 	limit, err1 := format.ParseDecimal(g.MaxAmount)
-	amt, err2 := format.ParseDecimal(amount)
+	amt, err2 := format.ParseDecimal(r.Amount)
 	if err1 != nil || err2 != nil || amt.Cmp(limit) > 0 {
 		return "over-limit"
 	}

@@ -14,7 +14,7 @@ import (
 func (v *verification) scan(l format.Line, bytes int64) *item {
 	it := &item{pos: v.pos, bytes: bytes}
 	fail := func(rule, format string, args ...any) {
-		it.findings = append(it.findings, Finding{Rule: rule, Message: fmt.Sprintf(format, args...), Records: []int64{it.pos}})
+		it.findings = append(it.findings, Finding{Rule: rule, msgf: format, args: args, Records: []int64{it.pos}})
 	}
 	if v.trailer != nil {
 		// Nothing may follow the trailer.
@@ -60,10 +60,18 @@ func (v *verification) scan(l format.Line, bytes int64) *item {
 		hash = format.RecordHash(l.Bytes)
 	}
 	if err != nil {
-		fail(RuleParse, "record %d does not parse: %v", it.pos, err)
+		if v.on("INT-PARSE.1") {
+			fail(RuleParse, "record %d does not parse: %v", it.pos, err)
+		}
 		v.link(it, nil, hash)
+		// §10: a run of unparseable lines is not read to its end.
+		if v.badLines++; v.badLines >= v.lim.unparseable && v.on("INT-PARSE.5") {
+			fail(RuleParse, "%d consecutive lines up to record %d do not parse: reading stops", v.badLines, it.pos)
+			v.stopped = true
+		}
 		return it
 	}
+	v.badLines = 0
 	if v.opts.StopBefore != "" && rec.Time > v.opts.StopBefore && it.pos > 0 {
 		v.stopped = true
 		v.pos--
@@ -74,22 +82,28 @@ func (v *verification) scan(l format.Line, bytes int64) *item {
 
 	info, known := format.Types[rec.Type]
 	if !known {
+		if !v.on("INT-PARSE.2") {
+			return it
+		}
 		fail(RuleParse, "record %d has unknown type %q (an unknown type fails closed)", it.pos, rec.Type)
 		return it
 	}
 	body, err := format.DecodeBody(rec.Type, rec.Body, v.ahead.Lax)
 	if err != nil {
-		fail(RuleParse, "record %d (%s) body: %v", it.pos, rec.Type, err)
+		if v.on("INT-PARSE.3") {
+			fail(RuleParse, "record %d (%s) body: %v", it.pos, rec.Type, err)
+		}
 		return it
 	}
 	it.body = body
-	if info.Producer && rec.Actor != "" {
+	parse4 := v.on("INT-PARSE.4")
+	if info.Producer && rec.Actor != "" && parse4 {
 		fail(RuleParse, "record %d (%s) is the producer's and must have an empty actor", it.pos, rec.Type)
 	}
-	if !info.Producer && rec.Actor == "" {
+	if !info.Producer && rec.Actor == "" && parse4 {
 		fail(RuleParse, "record %d (%s) must name its actor", it.pos, rec.Type)
 	}
-	if info.Signed != (len(rec.Sigs) > 0) {
+	if info.Signed != (len(rec.Sigs) > 0) && parse4 {
 		if info.Signed {
 			fail(RuleParse, "record %d (%s) must carry signed statements", it.pos, rec.Type)
 		} else {
@@ -110,8 +124,10 @@ func (v *verification) scan(l format.Line, bytes int64) *item {
 	}
 	if lk := v.ahead.LogKey; lk != nil {
 		if rec.LKey != lk.ID {
-			fail(RuleEnvelope, "record %d is signed by key %s, but the log key in force is %s", it.pos, short(rec.LKey), short(lk.ID))
-		} else {
+			if v.on("INT-ENVELOPE.1") {
+				fail(RuleEnvelope, "record %d is signed by key %s, but the log key in force is %s", it.pos, short(rec.LKey), short(lk.ID))
+			}
+		} else if v.on("INT-ENVELOPE.2") {
 			it.jobs = append(it.jobs, &job{pub: lk.key, prefix: format.PrefixEnvelope, data: rec.Unsigned(), sig: rec.LSig,
 				rule: RuleEnvelope, msg: fmt.Sprintf("record %d: envelope signature does not verify under the log key", it.pos)})
 		}
@@ -125,6 +141,7 @@ func (v *verification) scan(l format.Line, bytes int64) *item {
 	for i := range rec.Sigs {
 		it.stmts[i] = v.statement(it, rec, info, i, fail)
 	}
+	v.reused(it, rec)
 	v.interpret(it, rec, body, fail)
 	if it.effect != nil {
 		// Records that change keys are rare: check their signatures now, so
@@ -152,7 +169,7 @@ func (v *verification) verifyNow(it *item) bool {
 // link checks sequence, chain and time (§3.4) and moves the chain on.
 func (v *verification) link(it *item, rec *format.Record, hash format.Hash) {
 	if rec != nil {
-		if rec.Seq != it.pos {
+		if rec.Seq != it.pos && v.on("INT-SEQUENCE.1") {
 			msg := fmt.Sprintf("record at position %d has sequence number %d", it.pos, rec.Seq)
 			if rec.Seq > it.pos {
 				msg += ": records are missing before it"
@@ -161,13 +178,13 @@ func (v *verification) link(it *item, rec *format.Record, hash format.Hash) {
 			}
 			it.findings = append(it.findings, Finding{Rule: RuleSequence, Message: msg, Records: []int64{it.pos}})
 		}
-		if v.havePrev && rec.Prev != v.prevHash {
+		if v.havePrev && rec.Prev != v.prevHash && v.on("INT-CHAIN.1") {
 			it.findings = append(it.findings, Finding{Rule: RuleChain, Message: fmt.Sprintf("record %d does not link to the record before it (prev %s, previous record hashes to %s)", it.pos, short(rec.Prev), short(v.prevHash)), Records: []int64{it.pos}})
 		}
-		if !v.havePrev && !rec.Prev.IsZero() {
+		if !v.havePrev && !rec.Prev.IsZero() && v.on("INT-CHAIN.1") {
 			it.findings = append(it.findings, Finding{Rule: RuleChain, Message: "genesis record's prev is not zero", Records: []int64{it.pos}})
 		}
-		if v.prevTime != "" && rec.Time < v.prevTime {
+		if v.prevTime != "" && rec.Time < v.prevTime && v.on("INT-TIME.1") {
 			it.findings = append(it.findings, Finding{Rule: RuleTime, Message: fmt.Sprintf("record %d claims time %s, earlier than the previous record's %s", it.pos, rec.Time, v.prevTime), Records: []int64{it.pos}})
 		}
 		v.prevTime = rec.Time
@@ -178,7 +195,7 @@ func (v *verification) link(it *item, rec *format.Record, hash format.Hash) {
 	v.havePrev = true
 	if cp := v.opts.Checkpoint; cp != nil && cp.Seal != nil && it.pos == cp.Seal.Count-1 {
 		v.cpChecked = true
-		if cp.Seal.Head != hash.String() {
+		if cp.Seal.Head != hash.String() && v.on("INT-CHECKPOINT.1") {
 			it.findings = append(it.findings, Finding{Rule: RuleCheckpoint, Message: fmt.Sprintf("fork: the checkpoint says record %d hashes to %s, this bundle's record %d hashes to %s", it.pos, cp.Seal.Head[:16], it.pos, short(hash)), Records: []int64{it.pos}})
 		}
 		it.checkpoint = true
@@ -187,6 +204,9 @@ func (v *verification) link(it *item, rec *format.Record, hash format.Hash) {
 
 func (v *verification) checkpointSig(it *item, lk *KeyState) {
 	cp := v.opts.Checkpoint
+	if !v.on("INT-CHECKPOINT.2") {
+		return
+	}
 	if cp.LKey != lk.ID {
 		it.findings = append(it.findings, Finding{Rule: RuleCheckpoint, Message: fmt.Sprintf("checkpoint is signed by key %s, not by the log key in force at record %d", short(cp.LKey), it.pos), Records: []int64{it.pos}})
 		return
@@ -199,25 +219,26 @@ func (v *verification) genesis(it *item, rec *format.Record, g *format.Genesis) 
 	fail := func(rule, format string, args ...any) {
 		it.findings = append(it.findings, Finding{Rule: rule, Message: fmt.Sprintf(format, args...), Records: []int64{0}})
 	}
+	enrol7 := v.on("SOD-KEY-ENROLMENT.7")
 	gh := rec.Hash
 	v.ahead.Genesis = gh
 	v.bundle.FormatVersion = g.Version
-	if g.Format != format.FormatName {
+	if g.Format != format.FormatName && v.on("INT-VERSION.1") {
 		fail(RuleVersion, "genesis names format %q, not %q", g.Format, format.FormatName)
 		v.stopped = true
 		return
 	}
 	major, minor, ok := parseVersion(g.Version)
-	if !ok || major != format.VersionMajor {
+	if (!ok || major != format.VersionMajor) && v.on("INT-VERSION.1") {
 		fail(RuleVersion, "bundle declares format version %q; this verifier reads major version %d only", g.Version, format.VersionMajor)
 		v.stopped = true
 		return
 	}
 	lax := minor > format.VersionMinor
-	if v.trust.pinned && gh != v.trust.genesis {
+	if v.trust.pinned && gh != v.trust.genesis && v.on("INT-TRUST.1") {
 		fail(RuleTrust, "genesis hash %s does not match the pinned trust root %s: this bundle was not made under the key you trust", gh, v.trust.genesis)
 	}
-	if v.opts.Checkpoint != nil && v.opts.Checkpoint.Seal != nil && v.opts.Checkpoint.Seal.Bundle != gh.String() {
+	if v.opts.Checkpoint != nil && v.opts.Checkpoint.Seal != nil && v.opts.Checkpoint.Seal.Bundle != gh.String() && v.on("INT-CHECKPOINT.1") {
 		fail(RuleCheckpoint, "checkpoint is for bundle %s, not this bundle %s", v.opts.Checkpoint.Seal.Bundle[:16], short(gh))
 	}
 	logPub, err := format.ParsePublicKey(g.LogKey)
@@ -236,10 +257,10 @@ func (v *verification) genesis(it *item, rec *format.Record, g *format.Genesis) 
 		fail(RuleParse, "genesis governance n must be at least 1")
 	}
 	logID := format.KeyIDOf(logPub)
-	if len(g.Registrars) < 2 {
+	if len(g.Registrars) < 2 && enrol7 {
 		fail(RuleKeyEnrolment, "genesis names %d registrars; at least two are required", len(g.Registrars))
 	}
-	if len(rec.Sigs) != len(g.Registrars) {
+	if len(rec.Sigs) != len(g.Registrars) && enrol7 {
 		fail(RuleKeyEnrolment, "genesis carries %d statements for %d registrars", len(rec.Sigs), len(g.Registrars))
 	}
 	type reg struct {
@@ -261,7 +282,7 @@ func (v *verification) genesis(it *item, rec *format.Record, g *format.Genesis) 
 			continue
 		}
 		kid := format.KeyIDOf(pub)
-		if seenID[r.ID] || seenKey[kid] {
+		if (seenID[r.ID] || seenKey[kid]) && enrol7 {
 			fail(RuleKeyEnrolment, "genesis registrar %s repeats an ID or a key", r.ID)
 			continue
 		}
@@ -367,7 +388,9 @@ func (v *verification) statement(it *item, rec *format.Record, info format.TypeI
 	sg := rec.Sigs[i]
 	st, err := format.ParseStatementLax(sg.Stmt, v.ahead.Lax)
 	if err != nil {
-		fail(RuleStatement, "record %d statement %d: %v", it.pos, i+1, err)
+		if v.on("INT-STATEMENT.1") {
+			fail(RuleStatement, "record %d statement %d: %v", it.pos, i+1, err)
+		}
 		return nil
 	}
 	allowed := false
@@ -376,11 +399,11 @@ func (v *verification) statement(it *item, rec *format.Record, info format.TypeI
 			allowed = true
 		}
 	}
-	if !allowed {
+	if !allowed && v.on("INT-STATEMENT.2") {
 		fail(RuleStatement, "record %d statement %d has purpose %q, which a %s record does not take", it.pos, i+1, st.Purpose, rec.Type)
 		return nil
 	}
-	if st.Bundle != v.ahead.Genesis.String() {
+	if st.Bundle != v.ahead.Genesis.String() && v.on("INT-STATEMENT.2") {
 		fail(RuleStatement, "record %d statement %d was made for bundle %s, not this one (%s): replayed from another bundle", it.pos, i+1, st.Bundle[:min(16, len(st.Bundle))], short(v.ahead.Genesis))
 		return nil
 	}
@@ -403,18 +426,50 @@ func (v *verification) statement(it *item, rec *format.Record, info format.TypeI
 		}
 	default:
 		k, why := v.ahead.keyFor(sg.Key, st.Principal, it.pos)
+		if k == nil && !v.on("INT-STATEMENT.3") {
+			if k = v.ahead.Keys[sg.Key]; k == nil || k.key == nil {
+				return nil
+			}
+		}
 		if k == nil {
 			fail(RuleStatement, "record %d statement %d by %s: %s", it.pos, i+1, st.Principal, why)
 			return nil
 		}
 		p := v.ahead.Principals[st.Principal]
-		if p == nil || p.Name != st.Name {
+		if (p == nil || p.Name != st.Name) && v.on("INT-STATEMENT.4") {
 			fail(RuleStatement, "record %d statement %d: printed name %q is not %s's enrolled name", it.pos, i+1, st.Name, st.Principal)
 			return nil
 		}
 		pub = k.key
 	}
-	it.jobs = append(it.jobs, &job{pub: pub, prefix: format.PrefixStatement, data: sg.Stmt, sig: sg.Sig, rule: RuleStatement,
-		msg: fmt.Sprintf("record %d: statement %d signature by %s does not verify", it.pos, i+1, st.Principal)})
+	if v.on("INT-STATEMENT.5") {
+		it.jobs = append(it.jobs, &job{pub: pub, prefix: format.PrefixStatement, data: sg.Stmt, sig: sg.Sig, rule: RuleStatement,
+			msg: fmt.Sprintf("record %d: statement %d signature by %s does not verify", it.pos, i+1, st.Principal)})
+	}
 	return st
+}
+
+// reused applies §5.1's last rule: a statement of a record that is neither
+// a proposal nor an attempt (whose statements are bound to their run) may
+// appear in one record only. A repeated one is excluded: it counts for
+// nothing.
+func (v *verification) reused(it *item, rec *format.Record) {
+	if rec.Type == format.TypeProposal || rec.Type == format.TypeAttempt {
+		return
+	}
+	for i, st := range it.stmts {
+		if st == nil {
+			continue
+		}
+		d := digestOf("", st.Raw)
+		if seq, seen := v.stmtSet.lookup(d); seen {
+			if v.on("INT-STATEMENT.7") {
+				it.findings = append(it.findings, Finding{Rule: RuleStatement, Records: []int64{seq, it.pos},
+					msgf: "record %d statement %d was already recorded in record %d: a signed statement counts once", args: []any{it.pos, i + 1, seq}})
+				it.stmts[i] = nil
+			}
+			continue
+		}
+		v.stmtSet.add(d, it.pos)
+	}
 }

@@ -40,7 +40,45 @@ type State struct {
 
 	pending  map[int64]*pending
 	executes map[int64]*pending // accepted execute attempts not yet executed
-	overflow bool               // MaxOpen was reached
+	overflow bool               // the open-run bound was reached
+	overkept bool               // the retained-bytes bound was reached
+	retained int64              // bytes kept for open runs (SPEC.md §10)
+	runIDs   digestSet          // every run ID proposed so far
+	acted    digestSet          // statements of accepted exercise attempts
+	// person links principals attested to be one human (SPEC.md §6.2):
+	// a union-find forest over principal IDs.
+	person map[string]string
+}
+
+// PersonOf returns the representative of the person principal id belongs
+// to: principals attested to be one human share it.
+func (s *State) PersonOf(id string) string {
+	root := id
+	for {
+		p, ok := s.person[root]
+		if !ok || p == root {
+			break
+		}
+		root = p
+	}
+	for id != root {
+		next := s.person[id]
+		s.person[id] = root
+		id = next
+	}
+	return root
+}
+
+// samePerson links two principals as one person.
+func (s *State) samePerson(a, b string) {
+	ra, rb := s.PersonOf(a), s.PersonOf(b)
+	if ra == rb {
+		return
+	}
+	if rb < ra {
+		ra, rb = rb, ra
+	}
+	s.person[rb] = ra
 }
 
 // PrincipalState is one principal as enrolled.
@@ -84,6 +122,7 @@ func newState() *State {
 		Runs:       map[string]*RunState{},
 		pending:    map[int64]*pending{},
 		executes:   map[int64]*pending{},
+		person:     map[string]string{},
 	}
 }
 

@@ -67,6 +67,12 @@ type Options struct {
 	// StopBefore, when set, stops reading before the first record whose
 	// claimed time is later than it (see StateAtTime).
 	StopBefore string
+
+	// off, for tests only, names conditions (SPEC.md §8) not to check, to
+	// show that each is load-bearing; lim, when set, replaces the limits
+	// of SPEC.md §10.
+	off map[string]bool
+	lim *limits
 }
 
 // Observer receives per-record status in sequence order.
@@ -151,6 +157,19 @@ type Finding struct {
 	Rule    string  `json:"rule"`
 	Message string  `json:"message"`
 	Records []int64 `json:"records"`
+
+	// msgf and args, when msgf is set, make Message once the finding is
+	// kept, so findings past MaxFindings are counted, never formatted.
+	msgf string
+	args []any
+}
+
+// format fills in Message from msgf and args.
+func (f *Finding) format() {
+	if f.msgf != "" {
+		f.Message = fmt.Sprintf(f.msgf, f.args...)
+		f.msgf, f.args = "", nil
+	}
 }
 
 // ErrNotBundle is returned for input that is not a bundle at all.

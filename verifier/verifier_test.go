@@ -121,11 +121,10 @@ func TestFailedEnrolmentEnrolsNothing(t *testing.T) {
 }
 
 // TestOpenRunsBounded: a bundle that opens runs and never closes them
-// cannot make the verifier track more than maxOpen; it gets a finding.
+// cannot make the verifier track more than its bound; it gets a finding.
 func TestOpenRunsBounded(t *testing.T) {
-	old := maxOpen
-	maxOpen = 3
-	defer func() { maxOpen = old }()
+	lim := defaultLimits()
+	lim.open = 3
 	b := fixtures.New(fixtures.Options{})
 	b.Person("ops.dana", format.KindHuman, "operations")
 	for i := 0; i < 3; i++ {
@@ -134,7 +133,7 @@ func TestOpenRunsBounded(t *testing.T) {
 		r.Propose()
 	}
 	trust, _ := PinGenesis(b.Genesis().String())
-	res := verifyBytes(t, b.Bundle(), trust, Options{})
+	res := verifyBytes(t, b.Bundle(), trust, Options{lim: &lim})
 	n := 0
 	for _, f := range res.Findings {
 		if f.Rule == RuleAttemptOutcome && strings.Contains(f.Message, "open at once") {

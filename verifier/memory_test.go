@@ -1,0 +1,63 @@
+package verifier
+
+import (
+	"bytes"
+	"context"
+	"runtime"
+	"testing"
+
+	"github.com/countersign/countersign/fixtures"
+)
+
+// peakHeap verifies data and returns the largest live heap seen, sampled
+// after every record, and the live heap at the last record, when what
+// remains is the state the bundle left.
+func peakHeap(t testing.TB, data []byte, trust Trust) (uint64, uint64, *Result) {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	base := ms.HeapAlloc
+	peak := uint64(0)
+	last := uint64(0)
+	obs := ObserverFunc(func(ev *Event) {
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		if ms.HeapAlloc > base && ms.HeapAlloc-base > peak {
+			peak = ms.HeapAlloc - base
+		}
+		if ms.HeapAlloc > base {
+			last = ms.HeapAlloc - base
+		}
+	})
+	res, err := Verify(context.Background(), bytes.NewReader(data), trust, Options{Workers: 1, Observer: obs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return peak, last, res
+}
+
+// TestOpenRunsMemory: runs left open with large actions must not make the
+// verifier hold their actions (SPEC.md §10). It measures the peak live
+// heap for two numbers of open runs and bounds the cost of one more run.
+// Before the verifier kept only what its rules need, one open run with a
+// 1 MB action cost about 3 MB.
+func TestOpenRunsMemory(t *testing.T) {
+	const size = 256 << 10
+	var peaks, lasts [2]uint64
+	counts := [2]int{48, 144}
+	for i, runs := range counts {
+		data, g := fixtures.OpenRuns(runs, size)
+		trust, _ := PinGenesis(g)
+		peak, last, res := peakHeap(t, data, trust)
+		if res.Verdict != VerdictFail || len(res.Findings) != runs {
+			t.Fatalf("%d open runs: verdict %s, %d findings; want fail with one missing outcome per run", runs, res.Verdict, len(res.Findings))
+		}
+		peaks[i], lasts[i] = peak, last
+		t.Logf("bundle %d bytes, %d open runs of %d-byte actions: peak live heap %.1f MiB, %.1f MiB at the last record", len(data), runs, size, float64(peak)/(1<<20), float64(last)/(1<<20))
+	}
+	perRun := (float64(lasts[1]) - float64(lasts[0])) / float64(counts[1]-counts[0])
+	t.Logf("cost of one more open run: %.0f B", perRun)
+	if perRun > 16<<10 {
+		t.Fatalf("each open run costs %.0f B: the verifier keeps its action", perRun)
+	}
+}
