@@ -34,7 +34,7 @@ func TestMain(m *testing.M) {
 func crashChild(dir string) {
 	t := &testing.T{}
 	o := &org{t: t, keys: map[string]ed25519.PrivateKey{}, ppl: map[string]format.Principal{}, clock: time.Date(2026, 11, 3, 9, 0, 0, 0, time.UTC)}
-	core, err := enforce.Open(enforce.Config{Dir: dir, LogKey: key("log"), Clock: o.now, SealEvery: 5})
+	core, err := enforce.Open(enforce.Config{Dir: dir, LogKey: key("log"), Clock: o.now, SealEvery: 5, HeadStore: headOf(dir)})
 	if err != nil {
 		fmt.Println("error", err)
 		os.Exit(1)
@@ -114,7 +114,7 @@ func TestCrashRecovery(t *testing.T) {
 		}
 		_ = cmd.Wait()
 
-		core, err := enforce.Open(enforce.Config{Dir: dir, LogKey: key("log")})
+		core, err := enforce.Open(enforce.Config{Dir: dir, LogKey: key("log"), HeadStore: headOf(dir)})
 		if err != nil {
 			t.Fatalf("kill %d: recovery failed: %v", k, err)
 		}
@@ -136,7 +136,7 @@ func TestJournalLocked(t *testing.T) {
 	dir := t.TempDir()
 	o := newOrg(t, dir)
 	defer o.core.Close()
-	_, err := enforce.Open(enforce.Config{Dir: dir, LogKey: key("log")})
+	_, err := enforce.Open(enforce.Config{Dir: dir, LogKey: key("log"), HeadStore: headOf(dir)})
 	if !errors.Is(err, enforce.ErrLocked) {
 		t.Fatalf("second open: want ErrLocked, got %v", err)
 	}
@@ -155,7 +155,7 @@ func TestTornTailDropped(t *testing.T) {
 	}
 	f.WriteString(`{"seq":99,"time":"2026-11-02T09:`)
 	f.Close()
-	core, err := enforce.Open(enforce.Config{Dir: dir, LogKey: key("log")})
+	core, err := enforce.Open(enforce.Config{Dir: dir, LogKey: key("log"), HeadStore: headOf(dir)})
 	if err != nil {
 		t.Fatal(err)
 	}

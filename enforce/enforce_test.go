@@ -58,7 +58,7 @@ func newOrg(t *testing.T, dir string) *org {
 		}
 		regs = append(regs, enforce.Registrar{Principal: p, Key: k.Public().(ed25519.PublicKey), ProofOfPossession: pop})
 	}
-	core, err := enforce.Create(enforce.Config{Dir: dir, LogKey: key("log"), Clock: o.now, SealEvery: 7},
+	core, err := enforce.Create(enforce.Config{Dir: dir, LogKey: key("log"), Clock: o.now, SealEvery: 7, HeadStore: headOf(dir)},
 		enforce.Genesis{BundleID: "test", Org: "Example Bank", TimeZone: "Europe/London", Registrars: regs, Governance: 2})
 	if err != nil {
 		t.Fatal(err)
@@ -293,10 +293,10 @@ func TestRevokeAndRotate(t *testing.T) {
 		t.Fatalf("after revocation and rotation: %+v", res.Findings)
 	}
 	o.core.Close()
-	if _, err := enforce.Open(enforce.Config{Dir: dir, LogKey: key("log")}); err == nil {
+	if _, err := enforce.Open(enforce.Config{Dir: dir, LogKey: key("log"), HeadStore: headOf(dir)}); err == nil {
 		t.Fatal("the journal reopened under the retired log key")
 	}
-	core, err := enforce.Open(enforce.Config{Dir: dir, LogKey: key("log-2")})
+	core, err := enforce.Open(enforce.Config{Dir: dir, LogKey: key("log-2"), HeadStore: headOf(dir)})
 	if err != nil {
 		t.Fatal(err)
 	}
