@@ -60,7 +60,7 @@ func checkJournal(f *os.File, kept *head) (*checked, error) {
 	}
 	ck := &keyCheck{keys: map[format.Hash]*ckKey{}, names: map[string]string{}, registrar: map[string]bool{}, used: map[format.Hash]bool{}}
 	out := &checked{}
-	br := bufio.NewReaderSize(f, format.MaxLine+2)
+	lr := &lineReader{br: bufio.NewReaderSize(f, 64<<10)}
 	var (
 		off      int64
 		pos      int64
@@ -74,19 +74,13 @@ func checkJournal(f *os.File, kept *head) (*checked, error) {
 		return &JournalError{Seq: seq, Offset: at, Reason: fmt.Sprintf(format, args...)}
 	}
 	for {
-		line, err := br.ReadSlice('\n')
-		if errors.Is(err, bufio.ErrBufferFull) {
-			// Longer than any record may be: refused, unless it is a torn
-			// tail with no newline after it.
-			n, rerr := skipLine(br)
-			if rerr == nil {
-				return nil, bad(pos, off, "line longer than %d bytes", format.MaxLine)
-			}
-			out.size = off + int64(len(line)) + n
-			break
+		line, err := lr.next()
+		if errors.Is(err, errLineTooLong) {
+			return nil, bad(pos, off, "line longer than %d bytes", format.MaxLine)
 		}
 		if errors.Is(err, io.EOF) {
-			out.size = off + int64(len(line))
+			// A torn tail, or nothing, after the last newline.
+			out.size = off + lr.tail
 			break
 		}
 		if err != nil {
@@ -121,7 +115,7 @@ func checkJournal(f *os.File, kept *head) (*checked, error) {
 		if pos == 0 {
 			out.genesis = rec.Hash
 			if kept != nil && kept.bundle != rec.Hash {
-				return nil, fmt.Errorf("%w: it names log %.16s, the journal is log %.16s", ErrHeadInvalid, kept.bundle.String(), rec.Hash.String())
+				return nil, bad(0, 0, "the genesis record hashes to %.16s but the kept head is of log %.16s: it was changed, or the journal is another log's", rec.Hash.String(), kept.bundle.String())
 			}
 		}
 		rec.Line = bytes.Clone(body)
@@ -155,22 +149,55 @@ func checkJournal(f *os.File, kept *head) (*checked, error) {
 		return nil, errors.New("journal has no genesis record")
 	}
 	if kept != nil && pos <= kept.seq {
+		if !ck.signedHead(kept) {
+			return nil, fmt.Errorf("%w: record %d, past the journal's end, and not signed by any log key of the journal", ErrHeadInvalid, kept.seq)
+		}
 		return nil, bad(pos, off, "the journal ends at record %d but the kept head is record %d: records were removed from its end", pos-1, kept.seq)
 	}
 	return out, nil
 }
 
-// skipLine reads to the next newline, returning how many bytes it read,
-// and io.EOF if there was none.
-func skipLine(br *bufio.Reader) (int64, error) {
+var errLineTooLong = errors.New("line too long")
+
+// lineReader reads newline-terminated lines of at most format.MaxLine
+// bytes (newline excluded) without a buffer that size.
+type lineReader struct {
+	br   *bufio.Reader
+	long []byte
+	tail int64 // bytes after the last newline, at io.EOF
+}
+
+// next returns the next line with its newline. At the end it returns
+// io.EOF, with tail set to the count of bytes left without a newline; a
+// torn tail of any length is not an error. A complete line longer than
+// format.MaxLine is errLineTooLong.
+func (r *lineReader) next() ([]byte, error) {
+	r.long = r.long[:0]
 	var n int64
+	tooLong := false
 	for {
-		b, err := br.ReadSlice('\n')
+		b, err := r.br.ReadSlice('\n')
 		n += int64(len(b))
-		if errors.Is(err, bufio.ErrBufferFull) {
-			continue
+		if n > format.MaxLine+1 {
+			tooLong = true
 		}
-		return n, err
+		switch {
+		case err == nil && len(r.long) == 0 && !tooLong:
+			return b, nil
+		case err == nil && tooLong:
+			return nil, errLineTooLong
+		case err == nil:
+			return append(r.long, b...), nil
+		case errors.Is(err, bufio.ErrBufferFull):
+			if !tooLong {
+				r.long = append(r.long, b...)
+			}
+		case errors.Is(err, io.EOF):
+			r.tail = n
+			return nil, io.EOF
+		default:
+			return nil, err
+		}
 	}
 }
 
@@ -184,6 +211,17 @@ type keyCheck struct {
 	names     map[string]string
 	registrar map[string]bool
 	used      map[format.Hash]bool // every key ever enrolled or used as log key
+	logKeys   []ed25519.PublicKey  // every log key, in order
+}
+
+// signedHead reports whether some log key of the journal signed h.
+func (k *keyCheck) signedHead(h *head) bool {
+	for _, pub := range k.logKeys {
+		if format.KeyIDOf(pub) == h.lkey && format.Verify(pub, headPrefix, h.signed(), h.sig) {
+			return true
+		}
+	}
+	return false
 }
 
 type ckKey struct {
@@ -254,6 +292,7 @@ func (k *keyCheck) genesisRecord(rec *format.Record, g *format.Genesis, verify b
 	}
 	k.logPub, k.logID = pub, format.KeyIDOf(pub)
 	k.used[k.logID] = true
+	k.logKeys = append(k.logKeys, pub)
 	if rec.LKey != k.logID {
 		return "genesis envelope is not signed by the log key it names"
 	}
@@ -476,6 +515,7 @@ func (k *keyCheck) apply(rec *format.Record) {
 		if pub, err := format.ParsePublicKey(b.Key); err == nil {
 			k.logPub, k.logID = pub, format.KeyIDOf(pub)
 			k.used[k.logID] = true
+			k.logKeys = append(k.logKeys, pub)
 		}
 	}
 }

@@ -76,10 +76,10 @@ func (j *journal) replay(ck *checked, fn func(line []byte) error) error {
 	if _, err := j.f.Seek(0, io.SeekStart); err != nil {
 		return err
 	}
-	br := bufio.NewReaderSize(io.LimitReader(j.f, ck.good), format.MaxLine+2)
+	lr := &lineReader{br: bufio.NewReaderSize(io.LimitReader(j.f, ck.good), 64<<10)}
 	var off int64
 	for i := range ck.hashes {
-		line, err := br.ReadSlice('\n')
+		line, err := lr.next()
 		if err != nil {
 			return &JournalError{Seq: int64(i), Offset: off, Reason: fmt.Sprintf("changed while it was being opened: %v", err)}
 		}
