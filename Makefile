@@ -30,6 +30,7 @@ check: preflight vet
 	$(GO) test -run '^$$' -fuzz FuzzValidateJSON -fuzztime 10s -fuzzminimizetime 1x ./format/
 	$(GO) test -run '^$$' -fuzz FuzzPublicKeyVerify -fuzztime 10s -fuzzminimizetime 1x ./format/
 	$(GO) test -run '^$$' -fuzz FuzzDifferential -fuzztime 10s -fuzzminimizetime 1x ./internal/harness/
+	$(GO) test -run '^$$' -fuzz FuzzOpen -fuzztime 10s -fuzzminimizetime 1x ./enforce/
 
 preflight:
 	@sh scripts/preflight

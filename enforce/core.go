@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -25,6 +27,27 @@ type Config struct {
 	// SealEvery appends a periodic seal after that many records (default
 	// 1000; negative disables).
 	SealEvery int
+	// HeadStore keeps the journal's head (its last sequence number and
+	// record hash, signed by the log key) where whoever can write Dir
+	// cannot roll it back with the journal: a file on another volume or
+	// under other permissions (NewFileHeadStore), a database row, a counter
+	// behind a key service. Open refuses a journal that does not reach the
+	// kept head exactly. Required unless UnsafeNoHeadStore is set; there is
+	// no default, and a FileHeadStore inside Dir is refused.
+	HeadStore HeadStore
+	// UnsafeNoHeadStore runs without a kept head. Open still refuses
+	// records whose links, signatures or statements fail, but it cannot
+	// tell the journal the core wrote from one cut short by whole records
+	// or replaced by an older copy: a run executed and then cut off the
+	// end can be executed again. For tests and throwaway logs only.
+	UnsafeNoHeadStore bool
+	// OnSeal, when set, receives each periodic seal once it is durable and
+	// kept, as a checkpoint line: the form 'countersign verify
+	// --checkpoint' reads. Handing each to a party outside the producer's
+	// reach is what detects a rollback of both the journal and the head
+	// store. It is called with the core's lock held and must not call the
+	// core; queue the line if delivering it is slow.
+	OnSeal func(checkpoint []byte)
 }
 
 // Genesis describes a new log.
@@ -91,7 +114,14 @@ func Create(cfg Config, g Genesis) (*Core, error) {
 		}
 		sigs = append(sigs, r.ProofOfPossession)
 	}
-	j, _, err := openJournal(cfg.Dir, true)
+	if cfg.HeadStore != nil {
+		if _, err := cfg.HeadStore.LoadHead(); err == nil {
+			return nil, errors.New("the head store already keeps a head, of another log: give a new log a head store of its own")
+		} else if !errors.Is(err, ErrNoHead) {
+			return nil, fmt.Errorf("failed to read the head store: %w", err)
+		}
+	}
+	j, err := openJournal(cfg.Dir, true)
 	if err != nil {
 		return nil, err
 	}
@@ -101,47 +131,99 @@ func Create(cfg Config, g Genesis) (*Core, error) {
 		j.close()
 		return nil, err
 	}
+	c.chain = chain
+	if cfg.HeadStore != nil {
+		j.synced = c.keepHead
+	}
 	if err := j.append(line); err != nil {
 		j.close()
-		return nil, err
+		return nil, fmt.Errorf("failed to write the genesis record (remove %s before creating the log again): %w", j.path, err)
 	}
-	c.chain = chain
 	c.st = newState(chain.Genesis())
 	c.st.applyGenesis(body)
 	return c, nil
 }
 
-// Open reopens an existing log, recovering from a crash: a torn last
-// record (never acknowledged) is dropped, and the state is rebuilt by
-// replaying the journal.
+// Open reopens an existing log. It checks the journal before replaying
+// it: the hash chain must link from genesis to the head the head store
+// keeps, exactly; records after the kept head (a crash between the
+// journal's sync and the head's) must extend it and pass the checks a
+// verifier makes of their envelope signatures and statements. The only
+// repair is to drop a torn last line, a record whose write never finished
+// and so was never acknowledged. Anything else is refused with an error
+// wrapping ErrJournalTampered (a *JournalError naming the first record
+// refused and its byte offset) or ErrHeadInvalid, and nothing on disk is
+// changed.
 func Open(cfg Config) (*Core, error) {
 	if err := checkConfig(&cfg); err != nil {
 		return nil, err
 	}
-	j, lines, err := openJournal(cfg.Dir, false)
+	var kept *head
+	if cfg.HeadStore != nil {
+		raw, err := cfg.HeadStore.LoadHead()
+		if errors.Is(err, ErrNoHead) {
+			return nil, fmt.Errorf("no head is kept for the journal in %s (%w): open a journal with the head store it was created with; a log whose Create did not return is removed and created again", cfg.Dir, err)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("failed to read the head store: %w", err)
+		}
+		if kept, err = parseHead(raw); err != nil {
+			return nil, err
+		}
+	}
+	j, err := openJournal(cfg.Dir, false)
 	if err != nil {
 		return nil, err
 	}
-	if len(lines) == 0 {
-		j.close()
-		return nil, errors.New("journal has no genesis record")
-	}
-	c := &Core{cfg: cfg, j: j}
-	genesis := format.RecordHash(lines[0])
-	c.st = newState(genesis)
-	for i, l := range lines {
-		if err := c.st.replay(l); err != nil {
-			j.close()
-			return nil, fmt.Errorf("failed to replay journal record %d: %w", i, err)
-		}
-	}
-	chain, err := format.ResumeChain(genesis, lines[len(lines)-1], cfg.LogKey)
+	c, err := open(cfg, j, kept)
 	if err != nil {
 		j.close()
+		return nil, err
+	}
+	return c, nil
+}
+
+func open(cfg Config, j *journal, kept *head) (*Core, error) {
+	ck, err := checkJournal(j.f, kept)
+	if err != nil {
+		return nil, err
+	}
+	c := &Core{cfg: cfg, j: j}
+	c.st = newState(ck.genesis)
+	if err := j.replay(ck, c.st.replay); err != nil {
+		return nil, err
+	}
+	chain, err := format.ResumeChain(ck.genesis, ck.last, cfg.LogKey)
+	if err != nil {
 		return nil, err
 	}
 	c.chain = chain
+	if cfg.HeadStore != nil {
+		j.synced = c.keepHead
+		if last := int64(len(ck.hashes)) - 1; last > kept.seq {
+			// The records after the kept head passed their checks: keep them.
+			if err := c.keepHead(ck.last); err != nil {
+				return nil, fmt.Errorf("failed to keep the head of records recovered after a crash: %w", err)
+			}
+		}
+	}
 	return c, nil
+}
+
+// keepHead signs the head, the record last written, and stores it. It runs
+// once the journal has synced the record, before the write is
+// acknowledged.
+func (c *Core) keepHead(last []byte) error {
+	hash := format.RecordHash(last)
+	if hash != c.chain.Head() {
+		return errors.New("internal error: the record synced is not the head of the chain")
+	}
+	seq := c.chain.Next() - 1
+	h, err := signHead(c.chain.Genesis(), seq, hash, c.cfg.LogKey)
+	if err != nil {
+		return err
+	}
+	return c.cfg.HeadStore.StoreHead(seq, h)
 }
 
 func checkConfig(cfg *Config) error {
@@ -157,13 +239,39 @@ func checkConfig(cfg *Config) error {
 	if cfg.SealEvery == 0 {
 		cfg.SealEvery = 1000
 	}
+	switch {
+	case cfg.HeadStore == nil && !cfg.UnsafeNoHeadStore:
+		return errors.New("config: HeadStore is required (a store outside Dir that keeps the journal's head), or UnsafeNoHeadStore")
+	case cfg.HeadStore != nil && cfg.UnsafeNoHeadStore:
+		return errors.New("config: HeadStore and UnsafeNoHeadStore are both set")
+	}
+	if fs, ok := cfg.HeadStore.(*FileHeadStore); ok && inside(cfg.Dir, fs.Path()) {
+		return fmt.Errorf("config: the head file %s is inside the journal directory %s, where whoever rolls back the journal rolls it back too", fs.Path(), cfg.Dir)
+	}
 	return nil
+}
+
+// inside reports whether path is in dir or below it.
+func inside(dir, path string) bool {
+	d, err1 := filepath.Abs(dir)
+	p, err2 := filepath.Abs(path)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	if r, err := filepath.EvalSymlinks(d); err == nil {
+		d = r
+	}
+	if r, err := filepath.EvalSymlinks(filepath.Dir(p)); err == nil {
+		p = filepath.Join(r, filepath.Base(p))
+	}
+	rel, err := filepath.Rel(d, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 // Genesis returns the genesis hash: the fingerprint a relying party pins.
 func (c *Core) Genesis() format.Hash { return c.chain.Genesis() }
 
-// Close releases the journal.
+// Close releases the journal, and the file of a FileHeadStore.
 func (c *Core) Close() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -171,7 +279,11 @@ func (c *Core) Close() error {
 		return nil
 	}
 	c.closed = true
-	return c.j.close()
+	err := c.j.close()
+	if fs, ok := c.cfg.HeadStore.(*FileHeadStore); ok {
+		err = errors.Join(err, fs.Close())
+	}
+	return err
 }
 
 // write appends records durably, in order. Each entry is built against the
@@ -210,6 +322,7 @@ func (c *Core) write(entries ...entry) ([]int64, error) {
 		hashes = append(hashes, c.chain.Head())
 		c.sinceSeal++
 	}
+	var seal []byte
 	if c.cfg.SealEvery > 0 && c.sinceSeal >= c.cfg.SealEvery {
 		l, err := c.chain.AppendSeal(at)
 		if err != nil {
@@ -217,18 +330,52 @@ func (c *Core) write(entries ...entry) ([]int64, error) {
 			return nil, err
 		}
 		lines = append(lines, l)
+		seal = l
 		c.sinceSeal = 0
 	}
-	if err := c.j.append(lines...); err != nil {
+	// Journal sync, then head sync (inside append), then acknowledgement.
+	err := c.j.append(lines...)
+	if err != nil && !errors.Is(err, errNotKept) {
 		*c.chain = save
 		return nil, err
 	}
+	// Records in the journal are applied even when their head was not
+	// kept: the journal refuses further writes, and the state stays the
+	// journal's.
 	for _, l := range lines {
-		if err := c.st.replay(l); err != nil {
-			return nil, fmt.Errorf("internal error: record written but not applied: %w", err)
+		if rerr := c.st.replay(l); rerr != nil {
+			return nil, fmt.Errorf("internal error: record written but not applied: %w", rerr)
 		}
 	}
+	if err != nil {
+		return nil, err
+	}
+	c.handSeal(seal)
 	return seqs, nil
+}
+
+// handSeal gives a periodic seal, durable and kept, to Config.OnSeal as a
+// checkpoint line.
+func (c *Core) handSeal(line []byte) {
+	if line == nil || c.cfg.OnSeal == nil {
+		return
+	}
+	rec, err := format.ParseRecord(line)
+	if err != nil {
+		return
+	}
+	var b format.SealBody
+	if err := format.DecodeStrict(rec.Body, &b, false); err != nil {
+		return
+	}
+	cp := []byte(`{"seal":`)
+	cp = format.AppendString(cp, b.Seal)
+	cp = append(cp, `,"lkey":"`...)
+	cp = append(cp, rec.LKey.String()...)
+	cp = append(cp, `","sig":"`...)
+	cp = append(cp, b.Sig...)
+	cp = append(cp, `"}`...)
+	c.cfg.OnSeal(cp)
 }
 
 // entry is one record to write; build, when set, makes the body once the
@@ -267,13 +414,24 @@ func (c *Core) Export(w io.Writer) error {
 func (c *Core) Seal() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.closed {
+		return errors.New("core is closed")
+	}
+	save := *c.chain
 	l, err := c.chain.AppendSeal(c.now())
 	if err != nil {
 		return err
 	}
 	if err := c.j.append(l); err != nil {
+		if !errors.Is(err, errNotKept) {
+			*c.chain = save
+		}
 		return err
 	}
 	c.sinceSeal = 0
-	return c.st.replay(l)
+	if err := c.st.replay(l); err != nil {
+		return err
+	}
+	c.handSeal(l)
+	return nil
 }

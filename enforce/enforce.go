@@ -21,7 +21,8 @@
 //
 // A typical embedding:
 //
-//	core, _ := enforce.Open(enforce.Config{Dir: dir, LogKey: logKey})
+//	heads := enforce.NewFileHeadStore("/var/lib/countersign-head/head") // not inside dir
+//	core, _ := enforce.Open(enforce.Config{Dir: dir, LogKey: logKey, HeadStore: heads})
 //	req, _ := core.Propose(run, action, summary, "", proposerStatement)
 //	// ... send req to approvers; each returns a signed statement
 //	dec, err := core.SignOff(signed)       // errors.Is(err, enforce.ErrRefused) on refusal

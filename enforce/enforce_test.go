@@ -6,12 +6,12 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/countersign/countersign/enforce"
 	"github.com/countersign/countersign/format"
-	"github.com/countersign/countersign/internal/harness"
 	"github.com/countersign/countersign/verifier"
 )
 
@@ -23,6 +23,8 @@ type org struct {
 	keys  map[string]ed25519.PrivateKey
 	ppl   map[string]format.Principal
 	clock time.Time
+	// bundle is the bundle ID genesis gives; "" for "test".
+	bundle string
 }
 
 func key(name string) ed25519.PrivateKey {
@@ -45,7 +47,16 @@ func (o *org) sign(id string, st *format.Statement) format.Signed {
 
 func newOrg(t *testing.T, dir string) *org {
 	t.Helper()
-	o := &org{t: t, keys: map[string]ed25519.PrivateKey{}, ppl: map[string]format.Principal{}, clock: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)}
+	return newOrgWith(t, enforce.Config{Dir: dir, LogKey: key("log"), SealEvery: 7, HeadStore: headOf(dir)})
+}
+
+// genesis returns the test organisation's genesis, its registrars' keys
+// held by o.
+func (o *org) genesis() enforce.Genesis {
+	o.t.Helper()
+	if o.keys == nil {
+		o.keys, o.ppl, o.clock = map[string]ed25519.PrivateKey{}, map[string]format.Principal{}, time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	}
 	var regs []enforce.Registrar
 	for _, id := range []string{"reg.alex", "reg.bea"} {
 		p := format.Principal{ID: id, Kind: format.KindHuman, Name: "Registrar " + id, Team: "registry"}
@@ -55,12 +66,25 @@ func newOrg(t *testing.T, dir string) *org {
 		pop, err := format.SignStatement(&format.Statement{Purpose: format.PurposeEnrolSelf, Bundle: format.Hash{}.String(), Principal: id, Name: p.Name,
 			Time: format.FormatTime(o.clock), Key: format.HexKey(k.Public().(ed25519.PublicKey)), Kind: p.Kind, Team: p.Team, Registrar: &yes}, k)
 		if err != nil {
-			t.Fatal(err)
+			o.t.Fatal(err)
 		}
 		regs = append(regs, enforce.Registrar{Principal: p, Key: k.Public().(ed25519.PublicKey), ProofOfPossession: pop})
 	}
-	core, err := newTestCore(harness.CoreSetup{Dir: dir, LogKey: key("log"), Clock: o.now, SealEvery: 7},
-		enforce.Genesis{BundleID: "test", Org: "Example Bank", TimeZone: "Europe/London", Registrars: regs, Governance: 2})
+	bundle := o.bundle
+	if bundle == "" {
+		bundle = "test"
+	}
+	return enforce.Genesis{BundleID: bundle, Org: "Example Bank", TimeZone: "Europe/London", Registrars: regs, Governance: 2}
+}
+
+// newOrgWith creates the test organisation's log under cfg (its clock is
+// the organisation's) and enrols its principals.
+func newOrgWith(t *testing.T, cfg enforce.Config, bundle ...string) *org {
+	t.Helper()
+	o := &org{t: t, bundle: strings.Join(bundle, "")}
+	g := o.genesis()
+	cfg.Clock = o.now
+	core, err := enforce.Create(cfg, g)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -294,10 +318,10 @@ func TestRevokeAndRotate(t *testing.T) {
 		t.Fatalf("after revocation and rotation: %+v", res.Findings)
 	}
 	o.core.Close()
-	if _, err := enforce.Open(enforce.Config{Dir: dir, LogKey: key("log")}); err == nil {
+	if _, err := enforce.Open(enforce.Config{Dir: dir, LogKey: key("log"), HeadStore: headOf(dir)}); err == nil {
 		t.Fatal("the journal reopened under the retired log key")
 	}
-	core, err := enforce.Open(enforce.Config{Dir: dir, LogKey: key("log-2")})
+	core, err := enforce.Open(enforce.Config{Dir: dir, LogKey: key("log-2"), HeadStore: headOf(dir)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/countersign/countersign/enforce"
@@ -47,7 +48,10 @@ func Example() {
 			Name: p.Name, Time: format.FormatTime(clock), Key: format.HexKey(k.Public().(ed25519.PublicKey)), Kind: p.Kind, Team: p.Team, Registrar: &yes}, k)
 		regs = append(regs, enforce.Registrar{Principal: p, Key: k.Public().(ed25519.PublicKey), ProofOfPossession: pop})
 	}
-	core, err := enforce.Create(enforce.Config{Dir: dir, LogKey: keyOf("log"), Clock: now},
+	// The head is kept apart from the journal (here, beside it; in
+	// production on another volume or under another account).
+	heads := enforce.NewFileHeadStore(filepath.Join(dir, "head"))
+	core, err := enforce.Create(enforce.Config{Dir: filepath.Join(dir, "journal"), LogKey: keyOf("log"), Clock: now, HeadStore: heads},
 		enforce.Genesis{BundleID: "example", Org: "Example Bank plc", TimeZone: "Europe/London", Registrars: regs, Governance: 2})
 	if err != nil {
 		fmt.Println(err)

@@ -24,13 +24,19 @@ type journal struct {
 	f    *os.File
 	size int64
 	path string
+	// synced, when set, runs after each append is durable and before it
+	// returns: it keeps the head. When it fails the journal refuses every
+	// later append, since its records are durable but not kept.
+	synced func(last []byte) error
+	broken error
 }
 
 const journalName = "journal.csj"
 
-func openJournal(dir string, create bool) (*journal, [][]byte, error) {
+// openJournal opens and locks the journal; it reads nothing.
+func openJournal(dir string, create bool) (*journal, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, nil, fmt.Errorf("failed to create journal directory: %w", err)
+		return nil, fmt.Errorf("failed to create journal directory: %w", err)
 	}
 	path := filepath.Join(dir, journalName)
 	flags := os.O_RDWR
@@ -40,89 +46,84 @@ func openJournal(dir string, create bool) (*journal, [][]byte, error) {
 	f, err := os.OpenFile(path, flags, 0o600)
 	if err != nil {
 		if create && errors.Is(err, os.ErrExist) {
-			return nil, nil, fmt.Errorf("a journal already exists at %s: open it instead of creating one", path)
+			return nil, fmt.Errorf("a journal already exists at %s: open it instead of creating one", path)
 		}
-		return nil, nil, fmt.Errorf("failed to open journal: %w", err)
+		return nil, fmt.Errorf("failed to open journal: %w", err)
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, nil, fmt.Errorf("%w: %s", ErrLocked, path)
+			return nil, fmt.Errorf("%w: %s", ErrLocked, path)
 		}
-		return nil, nil, fmt.Errorf("failed to lock journal: %w", err)
+		return nil, fmt.Errorf("failed to lock journal: %w", err)
 	}
 	j := &journal{f: f, path: path}
 	if create {
 		if err := syncDir(dir); err != nil {
 			f.Close()
-			return nil, nil, err
-		}
-		return j, nil, nil
-	}
-	lines, good, err := readJournal(f)
-	if err != nil {
-		f.Close()
-		return nil, nil, err
-	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, nil, err
-	}
-	if good != st.Size() {
-		// Drop a torn tail: a record whose write did not finish was never
-		// acknowledged.
-		if err := f.Truncate(good); err != nil {
-			f.Close()
-			return nil, nil, fmt.Errorf("failed to drop torn journal tail: %w", err)
-		}
-		if err := f.Sync(); err != nil {
-			f.Close()
-			return nil, nil, err
+			return nil, err
 		}
 	}
-	j.size = good
-	if _, err := f.Seek(good, io.SeekStart); err != nil {
-		f.Close()
-		return nil, nil, err
-	}
-	return j, lines, nil
+	return j, nil
 }
 
-// readJournal returns the complete lines and the offset just past the last
-// one. A final line without its newline, or one that does not parse as a
-// record, ends the journal there.
-func readJournal(f *os.File) ([][]byte, int64, error) {
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return nil, 0, err
+// replay reads the checked records again and hands each to fn, after
+// making sure it is the record that was checked: the file is read twice,
+// and nothing read the second time is applied unless it hashes as it did
+// the first. It then drops a torn tail and positions the journal for
+// appending.
+func (j *journal) replay(ck *checked, fn func(line []byte) error) error {
+	if _, err := j.f.Seek(0, io.SeekStart); err != nil {
+		return err
 	}
-	br := bufio.NewReaderSize(f, 1<<20)
-	var lines [][]byte
+	lr := &lineReader{br: bufio.NewReaderSize(io.LimitReader(j.f, ck.good), 64<<10)}
 	var off int64
-	for {
-		line, err := br.ReadBytes('\n')
-		if errors.Is(err, io.EOF) {
-			return lines, off, nil
-		}
+	for i := range ck.hashes {
+		line, err := lr.next()
 		if err != nil {
-			return nil, 0, fmt.Errorf("failed to read journal: %w", err)
+			return &JournalError{Seq: int64(i), Offset: off, Reason: fmt.Sprintf("changed while it was being opened: %v", err)}
 		}
-		body := bytes.TrimSuffix(line, []byte("\n"))
-		if _, perr := format.ParseRecord(body); perr != nil {
-			// Only a torn write can produce this, and only at the end.
-			rest, _ := io.ReadAll(br)
-			if len(bytes.TrimSpace(rest)) > 0 {
-				return nil, 0, fmt.Errorf("journal is damaged at byte %d (not at its end): %v", off, perr)
-			}
-			return lines, off, nil
+		body := line[:len(line)-1]
+		if format.RecordHash(body) != ck.hashes[i] {
+			return &JournalError{Seq: int64(i), Offset: off, Reason: "changed while it was being opened"}
 		}
-		lines = append(lines, body)
+		if err := fn(body); err != nil {
+			return fmt.Errorf("failed to replay journal record %d: %w", i, err)
+		}
 		off += int64(len(line))
 	}
+	st, err := j.f.Stat()
+	if err != nil {
+		return err
+	}
+	if st.Size() != ck.size {
+		return &JournalError{Seq: int64(len(ck.hashes)), Offset: ck.good, Reason: "the journal's size changed while it was being opened"}
+	}
+	if ck.good != st.Size() {
+		// Drop a torn tail: a record whose write did not finish was never
+		// acknowledged.
+		if err := j.f.Truncate(ck.good); err != nil {
+			return fmt.Errorf("failed to drop torn journal tail: %w", err)
+		}
+		if err := j.f.Sync(); err != nil {
+			return err
+		}
+	}
+	j.size = ck.good
+	_, err = j.f.Seek(ck.good, io.SeekStart)
+	return err
 }
 
-// append writes lines and makes them durable before returning.
+// errNotKept marks an append whose records are durable in the journal but
+// whose head could not be kept: the write happened, unacknowledged.
+var errNotKept = errors.New("records written to the journal but their head was not kept; reopen the journal")
+
+// append writes lines and makes them durable, then keeps the head, before
+// returning.
 func (j *journal) append(lines ...[]byte) error {
+	if j.broken != nil {
+		return fmt.Errorf("journal refuses writes until it is reopened: %w", j.broken)
+	}
 	var buf bytes.Buffer
 	for _, l := range lines {
 		buf.Write(l)
@@ -136,9 +137,17 @@ func (j *journal) append(lines ...[]byte) error {
 		return fmt.Errorf("failed to write journal: %w", err)
 	}
 	if err := j.f.Sync(); err != nil {
-		return fmt.Errorf("failed to sync journal: %w", err)
+		// Whether the bytes are durable is unknown: write nothing more.
+		j.broken = fmt.Errorf("failed to sync journal: %w", err)
+		return j.broken
 	}
 	j.size += int64(n)
+	if j.synced != nil && len(lines) > 0 {
+		if err := j.synced(lines[len(lines)-1]); err != nil {
+			j.broken = fmt.Errorf("%w: %w", errNotKept, err)
+			return j.broken
+		}
+	}
 	return nil
 }
 

@@ -196,7 +196,10 @@ func (r *runner) setup() error {
 		}
 		regs = append(regs, enforce.Registrar{Principal: p, Key: priv.Public().(ed25519.PublicKey), ProofOfPossession: pop})
 	}
-	r.core, err = enforce.Create(enforce.Config{Dir: filepath.Join(r.cfg.Dir, "journal"), LogKey: logKey, Clock: r.now, SealEvery: 20},
+	// The head is kept outside the journal directory: a real embedding puts
+	// it on another volume or under another account.
+	r.core, err = enforce.Create(enforce.Config{Dir: filepath.Join(r.cfg.Dir, "journal"), LogKey: logKey, Clock: r.now, SealEvery: 20,
+		HeadStore: enforce.NewFileHeadStore(filepath.Join(r.cfg.Dir, "journal.head"))},
 		enforce.Genesis{BundleID: "demo-" + format.FormatTime(r.now())[:10], Org: "Example Bank plc", TimeZone: "Europe/London", Registrars: regs, Governance: 2})
 	if err != nil {
 		return err

@@ -10,6 +10,7 @@ package harness
 
 import (
 	"crypto"
+	"path/filepath"
 	"time"
 
 	"github.com/countersign/countersign/enforce"
@@ -23,8 +24,11 @@ type CoreSetup struct {
 	SealEvery int
 }
 
+// config keeps the journal's head in a file beside Dir (never inside it,
+// which the core refuses).
 func (s CoreSetup) config() enforce.Config {
-	return enforce.Config{Dir: s.Dir, LogKey: s.LogKey, Clock: s.Clock, SealEvery: s.SealEvery}
+	head := enforce.NewFileHeadStore(filepath.Clean(s.Dir) + ".head")
+	return enforce.Config{Dir: s.Dir, LogKey: s.LogKey, Clock: s.Clock, SealEvery: s.SealEvery, HeadStore: head}
 }
 
 // NewCore creates a core with a new log.
