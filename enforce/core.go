@@ -188,16 +188,15 @@ func open(cfg Config, j *journal, kept *head) (*Core, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Core{cfg: cfg, j: j}
-	c.st = newState(ck.genesis)
-	if err := j.replay(ck, c.st.replay); err != nil {
-		return nil, err
-	}
 	chain, err := format.ResumeChain(ck.genesis, ck.last, cfg.LogKey)
 	if err != nil {
 		return nil, err
 	}
-	c.chain = chain
+	c := &Core{cfg: cfg, j: j, chain: chain}
+	c.st = newState(ck.genesis)
+	if err := j.replay(ck, c.st.replay); err != nil {
+		return nil, err
+	}
 	if cfg.HeadStore != nil {
 		j.synced = c.keepHead
 		if last := int64(len(ck.hashes)) - 1; last > kept.seq {

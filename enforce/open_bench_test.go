@@ -89,8 +89,6 @@ func benchmarkOpen(b *testing.B, records int64) {
 		b.Fatal(err)
 	}
 	heads.head = h
-	b.ReportMetric(float64(chain.Next()), "records")
-	b.ReportMetric(float64(st2.Size())/(1<<20), "MiB")
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		core, err := enforce.Open(enforce.Config{Dir: dir, LogKey: key("log"), HeadStore: heads})
@@ -99,6 +97,8 @@ func benchmarkOpen(b *testing.B, records int64) {
 		}
 		core.Close()
 	}
+	b.ReportMetric(float64(chain.Next()), "records")
+	b.ReportMetric(float64(st2.Size())/(1<<20), "MiB")
 }
 
 func readJournalB(b *testing.B, dir string) []byte {
