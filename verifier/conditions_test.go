@@ -146,5 +146,3 @@ type probe struct {
 	want  string
 	opts  Options
 }
-
-
