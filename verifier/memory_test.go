@@ -61,3 +61,31 @@ func TestOpenRunsMemory(t *testing.T) {
 		t.Fatalf("each open run costs %.0f B: the verifier keeps its action", perRun)
 	}
 }
+
+// TestFindingsPastTheCap: findings past MaxFindings are counted, not kept,
+// and a flood of unparseable lines stops after MaxUnparseable (SPEC.md §10).
+func TestFindingsPastTheCap(t *testing.T) {
+	tests := []struct {
+		name      string
+		data      []byte
+		max       int
+		wantKept  int
+		wantTotal int
+	}{
+		{name: "empty-line flood stops", data: fixtures.EmptyLines(200, 10000), max: 1000, wantKept: MaxUnparseable + 1, wantTotal: MaxUnparseable + 1},
+		{name: "cap counts the rest", data: fixtures.EmptyLines(1, 100), max: 10, wantKept: 10, wantTotal: MaxUnparseable + 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := verifyBytes(t, tt.data, UnsafeNoTrust(), Options{MaxFindings: tt.max})
+			if len(res.Findings) != tt.wantKept || len(res.Findings)+res.FindingsOmitted != tt.wantTotal {
+				t.Fatalf("kept %d, omitted %d; want %d kept of %d", len(res.Findings), res.FindingsOmitted, tt.wantKept, tt.wantTotal)
+			}
+			for _, f := range res.Findings {
+				if f.Message == "" || f.Rule != RuleParse {
+					t.Fatalf("finding %+v", f)
+				}
+			}
+		})
+	}
+}
