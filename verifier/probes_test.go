@@ -119,6 +119,15 @@ func probes() []probe {
 			b.Append(format.TypeOutcome, "", &format.Outcome{Attempt: 3, Result: format.ResultRefused, Code: "run-closed", Detail: "refused"})
 			return done(b)
 		}},
+		{name: "exercise-statement-twice", want: want(f(RuleStatement, 16, 18)), build: func() ([]byte, Trust) {
+			b := probeBase(nil)
+			st := b.Sign("ops.dana", &format.Statement{Purpose: format.PurposeExercise, Control: "payments-release", Role: "operate", Operation: "release batch 7", Reason: "end of day"})
+			for i := 0; i < 2; i++ {
+				a := b.Append(format.TypeAttempt, "ops.dana", &format.Attempt{Act: format.ActExercise}, st)
+				b.Append(format.TypeOutcome, "", &format.Outcome{Attempt: a, Result: format.ResultAccepted, Code: "ok", Detail: "accepted"})
+			}
+			return done(b)
+		}},
 		{name: "missing-outcome", want: want(f(RuleAttemptOutcome, 16)), build: func() ([]byte, Trust) {
 			b := probeBase(nil)
 			d := format.ActionDigest([]byte(ctl)).String()
