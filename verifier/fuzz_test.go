@@ -11,8 +11,8 @@ import (
 	"github.com/countersign/countersign/fixtures"
 )
 
-// FuzzReader feeds arbitrary bytes to Verify, starting from the integrity
-// vectors: it must never panic, must give a verdict whenever it gives no
+// FuzzReader feeds arbitrary bytes to Verify, starting from every vector
+// and the hostile shapes of fixtures: it must never panic, must give a verdict whenever it gives no
 // error, and must give the same result twice for a bundle it passes. Each
 // verification is bounded by a 10 s timeout.
 func FuzzReader(f *testing.F) {
@@ -31,6 +31,11 @@ func FuzzReader(f *testing.F) {
 		}
 		f.Add(data)
 	}
+	// The hostile shapes attacks were found with start the corpus too:
+	// open runs with large actions, and a flood of empty lines.
+	open, _ := fixtures.OpenRuns(3, 8<<10)
+	f.Add(open)
+	f.Add(fixtures.EmptyLines(3, 500))
 	for _, s := range []string{"", "\x28", "\x28\xb5\x2f\xfd", "\x28\xb5\x2f\xfd\x00\x00\x00\x00", "{\"seq\":0}\n", "\x5c\x2a\x4d\x18\x10\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00CSBSEEK1"} {
 		f.Add([]byte(s))
 	}

@@ -10,16 +10,22 @@ import (
 )
 
 // peakHeap verifies data and returns the largest live heap seen, sampled
-// after every record, and the live heap at the last record, when what
-// remains is the state the bundle left.
-func peakHeap(t testing.TB, data []byte, trust Trust) (uint64, uint64, *Result) {
+// after every 8th record and each of the last 8 of records, and the live
+// heap at the last record, when what remains is the state the bundle left.
+func peakHeap(t testing.TB, data []byte, trust Trust, records int) (uint64, uint64, *Result) {
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	base := ms.HeapAlloc
 	peak := uint64(0)
 	last := uint64(0)
+	n := 0
 	obs := ObserverFunc(func(ev *Event) {
+		// Sample every 8th record, and every record near the end, where
+		// what is left is the state.
+		if n++; n%8 != 0 && n < records-8 {
+			return
+		}
 		runtime.GC()
 		runtime.ReadMemStats(&ms)
 		if ms.HeapAlloc > base && ms.HeapAlloc-base > peak {
@@ -48,7 +54,7 @@ func TestOpenRunsMemory(t *testing.T) {
 	for i, runs := range counts {
 		data, g := fixtures.OpenRuns(runs, size)
 		trust, _ := PinGenesis(g)
-		peak, last, res := peakHeap(t, data, trust)
+		peak, last, res := peakHeap(t, data, trust, 2+2*runs) // genesis, an enrolment, a proposal and its outcome per run
 		if res.Verdict != VerdictFail || len(res.Findings) != runs {
 			t.Fatalf("%d open runs: verdict %s, %d findings; want fail with one missing outcome per run", runs, res.Verdict, len(res.Findings))
 		}
@@ -59,5 +65,33 @@ func TestOpenRunsMemory(t *testing.T) {
 	t.Logf("cost of one more open run: %.0f B", perRun)
 	if perRun > 16<<10 {
 		t.Fatalf("each open run costs %.0f B: the verifier keeps its action", perRun)
+	}
+}
+
+// TestFindingsPastTheCap: findings past MaxFindings are counted, not kept,
+// and a flood of unparseable lines stops after MaxUnparseable (SPEC.md §10).
+func TestFindingsPastTheCap(t *testing.T) {
+	tests := []struct {
+		name      string
+		data      []byte
+		max       int
+		wantKept  int
+		wantTotal int
+	}{
+		{name: "empty-line flood stops", data: fixtures.EmptyLines(200, 10000), max: 1000, wantKept: MaxUnparseable + 1, wantTotal: MaxUnparseable + 1},
+		{name: "cap counts the rest", data: fixtures.EmptyLines(1, 100), max: 10, wantKept: 10, wantTotal: MaxUnparseable + 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := verifyBytes(t, tt.data, UnsafeNoTrust(), Options{MaxFindings: tt.max})
+			if len(res.Findings) != tt.wantKept || len(res.Findings)+res.FindingsOmitted != tt.wantTotal {
+				t.Fatalf("kept %d, omitted %d; want %d kept of %d", len(res.Findings), res.FindingsOmitted, tt.wantKept, tt.wantTotal)
+			}
+			for _, f := range res.Findings {
+				if f.Message == "" || f.Rule != RuleParse {
+					t.Fatalf("finding %+v", f)
+				}
+			}
+		})
 	}
 }

@@ -36,6 +36,11 @@ var ruleAttemptOutcome = Rule{
 			if b.Result != format.ResultAccepted {
 				return
 			}
+			if j.att.act == format.ActExercise && j.att.stmt != nil && j.on("INT-STATEMENT.7") {
+				if seq, seen := j.st.acted.lookup(j.att.stmtKey); seen {
+					j.emitf(RuleStatement, []int64{seq, b.Attempt}, "exercise attempt %d carries the statement of exercise attempt %d, already accepted: a signed statement counts once", b.Attempt, seq)
+				}
+			}
 			if j.run == nil && j.att.act != format.ActExercise && j.on("SOD-ATTEMPT-OUTCOME.4") {
 				j.emitf(RuleAttemptOutcome, []int64{b.Attempt, j.rec.Seq}, "outcome %d accepts %s %d in run %q, which is not open", j.rec.Seq, j.att.typ, b.Attempt, j.att.run)
 			}

@@ -30,6 +30,9 @@ var ruleSignatureMeaning = Rule{
 			}
 			return
 		}
+		if o, ok := j.body.(*format.Outcome); ok && o.Result == format.ResultAccepted && j.att != nil && j.att.act == format.ActExercise && j.att.stmt != nil {
+			checkAhead(j, j.att.stmt.time, j.att.time, j.att.actor, []int64{j.att.seq, j.rec.Seq})
+		}
 		a, r := accepted(j)
 		if a == nil || a.stmt == nil {
 			return

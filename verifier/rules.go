@@ -128,7 +128,7 @@ func track(j *judgement) {
 		if st := first(j.stmts); st != nil {
 			p.stmt = &stmtInfo{time: st.Time, principal: st.Principal}
 		}
-		if j.room() {
+		if j.roomFor(len(s.pending)) {
 			s.pending[rec.Seq] = p
 		}
 	case *format.Gate:
@@ -161,7 +161,7 @@ func track(j *judgement) {
 				p.stmtKey = digestOf("", st.Raw)
 			}
 		}
-		if j.room() {
+		if j.roomFor(len(s.pending)) {
 			s.pending[rec.Seq] = p
 		}
 	case *format.Outcome:
@@ -221,7 +221,7 @@ func track(j *judgement) {
 // the rules need (SPEC.md §10). It returns nil when no run can be kept.
 func openRun(j *judgement, b *format.Proposal) *RunState {
 	s, rec := j.st, j.rec
-	if _, dup := s.Runs[b.Run]; dup || !j.room() {
+	if _, dup := s.Runs[b.Run]; dup || !j.roomFor(len(s.Runs)) {
 		return nil
 	}
 	r := &RunState{ID: b.Run, ProposalSeq: rec.Seq, ProposalHash: rec.Hash, ProposalTime: rec.Time, Proposer: rec.Actor, Class: b.Class,
@@ -280,12 +280,9 @@ func closeRun(s *State, r *RunState) {
 
 func sortStrings(s []string) { sort.Strings(s) }
 
-// room reports whether another open run or pending attempt may be
-// tracked; past the limit (SPEC.md §10) it reports a finding, once.
-func (j *judgement) room() bool {
-	return j.roomFor(max(len(j.st.Runs), len(j.st.pending)))
-}
-
+// roomFor reports whether one more may be tracked where n are (open runs,
+// attempts awaiting outcomes, accepted executes awaiting executions); past
+// the limit (SPEC.md §10) it reports a finding, once.
 func (j *judgement) roomFor(n int) bool {
 	if n < j.lim.open || !j.on("SOD-ATTEMPT-OUTCOME.8") {
 		return true

@@ -4,8 +4,10 @@
 // checkpoint), then the segregation-of-duties rules. Each check is a named
 // step that cites the section of SPEC.md it enforces.
 //
-// Verify reads the bundle in one pass with memory that does not grow with
-// its length; signature checks run on all cores and the rest streams. The
+// Verify reads the bundle in one pass. Its memory follows the runs open at
+// once, bounded by SPEC.md §10, plus 24 bytes per run and per statement
+// outside runs (the sets that keep a run ID or a statement from counting
+// twice); signature checks run on all cores and the rest streams. The
 // Result is deterministic: the same bundle and inputs give the same bytes
 // of JSON.
 //

@@ -127,7 +127,7 @@ func TestOpenRunsBounded(t *testing.T) {
 	lim.open = 3
 	b := fixtures.New(fixtures.Options{})
 	b.Person("ops.dana", format.KindHuman, "operations")
-	for i := 0; i < 3; i++ {
+	for i := 0; i < 4; i++ {
 		r := &fixtures.Run{B: b, ID: "ctl-" + string(rune('a'+i)), Maker: "ops.dana",
 			Action: []byte(`{"class":"change.control","control":"c` + string(rune('a'+i)) + `","name":"C","material":true}`)}
 		r.Propose()
