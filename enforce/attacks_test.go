@@ -217,6 +217,15 @@ var attacks = []attack{
 		o.ok(o.signoff("risk.chen", d.Requests[0], "", "approved"))
 		return func() (*enforce.Decision, error) { return o.signoff("risk.chen2", d.Requests[0], "", "approved again") }
 	}},
+	{"one person in two stages", enforce.CodeDuplicateSigner, nil, func(o *org) func() (*enforce.Decision, error) {
+		o.ok(enrolment(o.enrolAs(chen2, []string{"risk.chen"}, []string{"risk.chen"})))
+		o.approve("policy-1", policyWith(1, `[`+baseGrants+`,{"principal":"risk.chen2","role":"checker","classes":["payment"],"max_amount":"","currency":""}]`,
+			`[{"class":"payment","gate":"payment-release","stages":[{"stage":1,"n":1,"pool":["risk.ana","risk.chen"],"meaning":"review","human":true},`+
+				`{"stage":2,"n":1,"pool":["risk.ana","risk.chen2"],"meaning":"approval","human":true}]}]`, ""))
+		d := o.ok(o.propose("pay-1", "agent.payments", payment("10.00"), nil, ""))
+		o.ok(o.signoff("risk.chen", d.Requests[0], "", "reviewed"))
+		return func() (*enforce.Decision, error) { return o.signoff("risk.chen2", d.Requests[1], "", "approved") }
+	}},
 	{"maker's other principal approves", enforce.CodeSelfApproval, nil, func(o *org) func() (*enforce.Decision, error) {
 		o.ok(enrolment(o.enrolAs(chen2, []string{"risk.chen"}, []string{"risk.chen"})))
 		o.approve("policy-1", policyWith(1, `[`+baseGrants+`,{"principal":"risk.chen","role":"maker","classes":["payment"],"max_amount":"","currency":"EUR"},`+

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -368,9 +369,11 @@ func (c *Core) judgeSignoff(st *format.Statement, p *principal) (string, string)
 	if prev, ok := r.signoffs[p.ID]; ok && c.on(CodeDuplicateSigner) {
 		return CodeDuplicateSigner, fmt.Sprintf("%s already signed run %s (stage %d); one principal, one sign-off", p.ID, r.id, prev)
 	}
-	for other, sg := range r.signoffs {
-		if sg == st.Stage && other != p.ID && c.st.samePerson(other, p.ID) && c.on(CodeDuplicateSigner) {
-			return CodeDuplicateSigner, fmt.Sprintf("%s and %s are one person, who already signed stage %d of run %s", p.ID, other, sg, r.id)
+	// One person, one sign-off in a run, whatever the stage (SPEC
+	// SOD-ONE-ROLE): a human's second principal is no second pair of eyes.
+	for _, other := range slices.Sorted(maps.Keys(r.signoffs)) {
+		if other != p.ID && c.st.samePerson(other, p.ID) && c.on(CodeDuplicateSigner) {
+			return CodeDuplicateSigner, fmt.Sprintf("%s and %s are one person, who already signed stage %d of run %s", p.ID, other, r.signoffs[other], r.id)
 		}
 	}
 	switch {
