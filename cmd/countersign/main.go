@@ -82,6 +82,7 @@ var commands = []command{
 	{"keygen", runKeygen},
 	{"sign", runSign},
 	{"demo", runDemo},
+	{"selftest", runSelftest},
 	{"version", runVersion},
 }
 

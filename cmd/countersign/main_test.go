@@ -204,6 +204,7 @@ func TestVerify(t *testing.T) {
 		{name: "pass pinned", args: []string{"verify", "--trust", fp, bundle}, code: exitOK,
 			out: []string{"PASS  " + bundle, "authenticity established", fp, `"Example Bank"`, "findings      none", "final seal    present"}},
 		{name: "pin with whitespace", args: []string{"verify", "--trust", "\n " + fp + " \n", bundle}, code: exitOK, out: []string{"PASS"}},
+		{name: "pin typed in groups", args: []string{"verify", "--trust", grouped(fp), bundle}, code: exitOK, out: []string{"PASS"}},
 		{name: "pin in upper case", args: []string{"verify", "--trust", strings.ToUpper(fp), bundle}, code: exitOK, out: []string{"PASS"}},
 		{name: "pin from file", args: []string{"verify", "--trust", "@" + trustFile, bundle}, code: exitOK, out: []string{"PASS"}},
 		{name: "flags after the bundle", args: []string{"verify", bundle, "--trust", fp}, code: exitOK, out: []string{"PASS"}},
@@ -630,7 +631,7 @@ func TestDispatch(t *testing.T) {
 		{name: "help unknown", args: []string{"help", "nope"}, code: exitUsage},
 		{name: "unknown command", args: []string{"frobnicate"}, code: exitUsage, errOut: []string{`countersign: error: unknown command "frobnicate"`, "countersign: hint:"}},
 		{name: "unknown command escaped", args: []string{"x\x1b[2J"}, code: exitUsage, errOut: []string{`x\x1b[2J`}, notErr: []string{"\x1b"}},
-		{name: "version", args: []string{"version"}, code: exitOK, out: []string{"countersign ", "bundle format countersign 1.0"}},
+		{name: "version", maskHex: true, args: []string{"version"}, code: exitOK, out: []string{"countersign ", "bundle format countersign 1.0"}},
 		{name: "demo without its binary", args: []string{"demo"}, code: exitInput, errOut: []string{"countersign: error: cannot find countersign-demo", "countersign: hint: make install"}},
 		{name: "inspect -h", args: []string{"inspect", "-h"}, code: exitOK, out: []string{"Usage: countersign inspect"}},
 		{name: "keygen -h", args: []string{"keygen", "-h"}, code: exitOK, out: []string{"Usage: countersign keygen", keyfile.PassphraseEnv}},
@@ -673,4 +674,17 @@ func TestHelpTexts(t *testing.T) {
 			}
 		}
 	}
+}
+
+// grouped writes a fingerprint as someone reading it out would type it:
+// upper case, in groups of four separated by spaces.
+func grouped(fp string) string {
+	var b strings.Builder
+	for i := 0; i < len(fp); i += 4 {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(strings.ToUpper(fp[i:min(i+4, len(fp))]))
+	}
+	return b.String()
 }

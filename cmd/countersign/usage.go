@@ -18,6 +18,7 @@ Usage:
   countersign keygen --id ID --name NAME --kind human|agent --team TEAM --out FILE
   countersign sign --key FILE --request REQ.json [--reason TEXT] [--out FILE]
   countersign demo [--out DIR]
+  countersign selftest
   countersign version
   countersign help [COMMAND]
 
@@ -28,6 +29,7 @@ Commands:
   keygen       make a signing key, stored encrypted under a passphrase
   sign         sign a sign request with your own key
   demo         run the end-to-end demonstration
+  selftest     verify the built-in test vectors here and compare every finding
   version      print the version of countersign and of the bundle format
 
 Examples:
@@ -186,9 +188,25 @@ Exit status:
   3  countersign-demo cannot be found, or an I/O error
 `,
 
+	"selftest": `Usage: countersign selftest
+
+Verify every test vector built into this binary (the vectors of the bundle
+format's specification) on this machine, and compare each verdict and each
+finding, rule and records in order, with what the specification expects.
+Prints one line per vector, a summary, the format and result versions and
+the SHA-256 of this binary: evidence to file when validating the tool.
+
+Exit status:
+  0  every vector matched its expectation
+  1  some vector did not
+  2  usage error
+  3  the built-in vectors cannot be read
+`,
+
 	"version": `Usage: countersign version
 
-Print the version of countersign and of the bundle format it reads and writes.
+Print the version of countersign, of the bundle format it reads, and the
+SHA-256 of this binary.
 `,
 }
 

@@ -114,9 +114,9 @@ func readSmallFile(path string) ([]byte, error) {
 }
 
 // readFingerprint turns the --trust argument into a genesis hash in the
-// format's spelling. The argument is the hash itself or @FILE; surrounding
-// white space (a newline from $(cat trust.txt)) is ignored and upper-case
-// hex accepted.
+// format's spelling. The argument is the hash itself or @FILE; white space
+// anywhere (a newline from $(cat trust.txt), groups typed with spaces) is
+// ignored and upper-case hex accepted.
 func (e *env) readFingerprint(arg string) (string, int) {
 	from := "--trust"
 	fp := arg
@@ -128,7 +128,9 @@ func (e *env) readFingerprint(arg string) (string, int) {
 		}
 		fp, from = string(b), "--trust @"+display.Escape(path)
 	}
-	fp = strings.ToLower(strings.TrimSpace(fp))
+	// White space anywhere is ignored: a fingerprint read out over the
+	// phone is often typed in groups.
+	fp = strings.ToLower(strings.Join(strings.Fields(fp), ""))
 	switch {
 	case fp == "":
 		return "", e.usageError("verify", "%s is empty: give the bundle's genesis hash (64 hex digits) obtained out of band", from)

@@ -31,5 +31,6 @@ func runVersion(ctx context.Context, e *env, args []string) int {
 	}
 	fmt.Fprintf(e.stdout, "countersign %s\n", v)
 	fmt.Fprintf(e.stdout, "bundle format %s %s, verify result %s v%d\n", format.FormatName, format.Version, verifier.ResultFormat, verifier.ResultVersion)
+	fmt.Fprintf(e.stdout, "binary sha256 %s\n", selfSHA256())
 	return exitOK
 }
