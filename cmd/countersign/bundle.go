@@ -21,6 +21,7 @@ var zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
 type bundleInput struct {
 	r     *bufio.Reader
 	name  string // as shown to the user, escaped
+	size  int64  // the file's size, 0 for stdin
 	close func()
 }
 
@@ -39,7 +40,11 @@ func (e *env) openBundle(path string) (*bundleInput, int) {
 		f.Close()
 		return nil, e.errorf(exitInput, "%s is a directory, not a countersign bundle", name)
 	}
-	return &bundleInput{r: bufio.NewReaderSize(f, 1<<16), name: name, close: func() { f.Close() }}, 0
+	in := &bundleInput{r: bufio.NewReaderSize(f, 1<<16), name: name, close: func() { f.Close() }}
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+		in.size = fi.Size()
+	}
+	return in, 0
 }
 
 // ioError reports a failure to read or write the file called name.
@@ -58,6 +63,11 @@ func (e *env) verifyBundle(ctx context.Context, in *bundleInput, trust verifier.
 	// after the verifier has consumed it.
 	head, _ := in.r.Peek(4)
 	head = append([]byte(nil), head...)
+	if opts.Observer == nil && e.stderrTerminal != nil && e.stderrTerminal() {
+		p := newProgress(e.stderr, in.size, e.now)
+		opts.Observer = p
+		defer p.done()
+	}
 	res, err := verifier.Verify(ctx, in.r, trust, opts)
 	if err == nil {
 		return res, 0

@@ -36,11 +36,14 @@ type env struct {
 	stderr io.Writer
 	// getenv reads an environment variable.
 	getenv func(string) string
-	// now is the clock used for a signer's claimed time.
+	// now is the clock: a signer's claimed time, and the pace of progress.
 	now func() time.Time
 	// interactive reports whether stdin is a terminal a person can answer
 	// prompts on.
 	interactive func() bool
+	// stderrTerminal reports whether stderr is a terminal, where progress
+	// is drawn.
+	stderrTerminal func() bool
 	// passphrase asks for a passphrase on the terminal (twice when confirm
 	// is set). It is only called when the environment variable named by
 	// keyfile.PassphraseEnv is unset or empty.
@@ -56,7 +59,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		getenv:      os.Getenv,
 		now:         time.Now,
 		interactive: func() bool { return isTerminal(stdin) },
-		passphrase:  keyfile.Passphrase,
+		stderrTerminal: func() bool {
+			f, ok := stderr.(*os.File)
+			return ok && term.IsTerminal(int(f.Fd()))
+		},
+		passphrase: keyfile.Passphrase,
 	}
 	return e.dispatch(ctx, args)
 }
