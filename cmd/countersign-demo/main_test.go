@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -60,7 +61,8 @@ func TestDemo(t *testing.T) {
 	if code, out := verify("evidence.csb"); code != exitOK {
 		t.Errorf("verify evidence.csb exited %d:\n%s", code, out)
 	}
-	if code, out := verify("evidence-tampered.csb"); code != exitFail || !strings.Contains(out, "INT-ENVELOPE  records 29") {
+	if code, out := verify("evidence-tampered.csb"); code != exitFail || !regexp.MustCompile(`INT-ENVELOPE +record 29 `).MatchString(out) ||
+		!strings.Contains(out, "failed integrity and count for nothing") {
 		t.Errorf("verify evidence-tampered.csb exited %d, want 1 naming record 29:\n%s", code, out)
 	}
 	// Running it again replaces the earlier demo's directory.

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -223,26 +225,93 @@ func printResult(w io.Writer, name string, res *verifier.Result, mode trustMode)
 		return
 	}
 	fmt.Fprintf(w, "  findings      %d\n", total)
-	for _, f := range res.Findings {
-		fmt.Fprintf(w, "  %s  %s\n", display.Escape(f.Rule), findingText(f))
-	}
+	printFindings(w, res.Findings)
 	if res.FindingsOmitted > 0 {
 		fmt.Fprintf(w, "  ... and %d more findings not listed\n", res.FindingsOmitted)
 	}
 }
 
-// findingText is "records 12,13  message", or the message alone when the
-// finding names no record.
-func findingText(f verifier.Finding) string {
-	msg := display.Escape(f.Message)
-	if len(f.Records) == 0 {
-		return msg
+// printFindings lists integrity findings first, then the rules' findings,
+// each group in the verifier's order, in aligned columns. A rule finding
+// that cites a record which failed integrity says so: the cause is shown
+// before its consequence, so an altered record does not read as a missing
+// approval.
+func printFindings(w io.Writer, fs []verifier.Finding) {
+	broken := map[int64]bool{} // records with an integrity finding
+	var integrity, rules []verifier.Finding
+	for _, f := range fs {
+		if strings.HasPrefix(f.Rule, "INT-") {
+			integrity = append(integrity, f)
+			for _, r := range f.Records {
+				broken[r] = true
+			}
+		} else {
+			rules = append(rules, f)
+		}
 	}
-	seqs := make([]string, len(f.Records))
-	for i, s := range f.Records {
+	ruleW, recW := 0, 0
+	for _, f := range fs {
+		ruleW = max(ruleW, len(display.Escape(f.Rule)))
+		recW = max(recW, len(recordsText(f.Records)))
+	}
+	line := func(f verifier.Finding, note string) {
+		fmt.Fprintf(w, "    %-*s  %-*s  %s%s\n", ruleW, display.Escape(f.Rule), recW, recordsText(f.Records), display.Escape(f.Message), note)
+	}
+	if len(integrity) > 0 {
+		fmt.Fprintf(w, "  integrity (the bundle's bytes, chain and signatures):\n")
+		for _, f := range integrity {
+			line(f, "")
+		}
+	}
+	if len(rules) > 0 {
+		fmt.Fprintf(w, "  rules (segregation of duties, judged on the records):\n")
+		for _, f := range rules {
+			var causes, within []int64
+			for _, r := range f.Records {
+				if broken[r] {
+					causes = append(causes, r)
+				}
+			}
+			if len(causes) == 0 && len(f.Records) > 1 {
+				// A record that failed integrity counts for nothing, so
+				// one lying inside the span the finding covers (a sign-off
+				// between proposal and execution) may be its cause.
+				lo, hi := slices.Min(f.Records), slices.Max(f.Records)
+				for _, r := range slices.Sorted(maps.Keys(broken)) {
+					if r > lo && r < hi {
+						within = append(within, r)
+					}
+				}
+			}
+			note := ""
+			switch {
+			case len(causes) > 0:
+				note = "  (consequence of " + recordsText(causes) + " failing integrity)"
+			case len(within) > 0:
+				verb := "counts"
+				if len(within) > 1 {
+					verb = "count"
+				}
+				note = "  (" + recordsText(within) + " failed integrity and " + verb + " for nothing: this may be a consequence)"
+			}
+			line(f, note)
+		}
+	}
+}
+
+// recordsText is "record 29", "records 19, 31, 35", or "-" for none.
+func recordsText(recs []int64) string {
+	switch len(recs) {
+	case 0:
+		return "-"
+	case 1:
+		return "record " + strconv.FormatInt(recs[0], 10)
+	}
+	seqs := make([]string, len(recs))
+	for i, s := range recs {
 		seqs[i] = strconv.FormatInt(s, 10)
 	}
-	return "records " + strings.Join(seqs, ",") + "  " + msg
+	return "records " + strings.Join(seqs, ", ")
 }
 
 func authenticityText(res *verifier.Result, mode trustMode) string {
