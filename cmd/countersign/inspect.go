@@ -28,7 +28,7 @@ type inspection struct {
 	RecordTypes   map[string]int64   `json:"record_types"`
 	Runs          int64              `json:"runs"`
 	Seals         int64              `json:"seals"`
-	FinalSeal     bool               `json:"final_seal"`
+	FinalSeal     bool               `json:"final_seal"` // a trailer that verifies (SPEC §7.2)
 	Principals    []inspectPrincipal `json:"principals"`
 	Findings      int                `json:"findings"`
 }
@@ -86,11 +86,10 @@ func runInspect(ctx context.Context, e *env, args []string) int {
 }
 
 // containerStats is what a second reader of the same bytes learns about
-// the container: frames, decompressed size, and whether a trailer is there.
+// the container: frames and decompressed size.
 type containerStats struct {
 	frames       int64
 	decompressed int64
-	trailer      bool
 }
 
 func scanContainer(r io.Reader) containerStats {
@@ -107,9 +106,6 @@ func scanContainer(r io.Reader) containerStats {
 		if l.Frame != last {
 			st.frames++
 			last = l.Frame
-		}
-		if format.IsTrailer(l.Bytes) {
-			st.trailer = true
 		}
 	}
 }
@@ -156,7 +152,7 @@ func (e *env) inspect(ctx context.Context, in *bundleInput) (*inspection, int) {
 		RecordTypes:   types,
 		Runs:          res.Counts.Runs,
 		Seals:         res.Counts.Seals,
-		FinalSeal:     st.trailer,
+		FinalSeal:     res.Bundle.FinalSeal != "" && !hasRule(res.Findings, verifier.RuleFinalSeal),
 		Principals:    []inspectPrincipal{},
 		Findings:      len(res.Findings) + res.FindingsOmitted,
 	}
@@ -219,9 +215,9 @@ func printInspection(w io.Writer, name string, ins *inspection) {
 	}
 	tw.Flush()
 
-	final := "final seal absent"
+	final := "final seal missing or invalid"
 	if ins.FinalSeal {
-		final = "final seal present"
+		final = "final seal present and valid"
 	}
 	row("runs", "%d", ins.Runs)
 	row("seals", "%d periodic, %s", ins.Seals, final)
