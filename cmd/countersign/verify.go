@@ -78,6 +78,7 @@ func runVerify(ctx context.Context, e *env, args []string) int {
 		}
 	} else {
 		printResult(e.stdout, in.name, res, mode)
+		printCheckpoint(e.stdout, res, opts.Checkpoint)
 	}
 	e.verdictHints(res, mode)
 	if res.Verdict == verifier.VerdictPass {
@@ -297,6 +298,21 @@ func printFindings(w io.Writer, fs []verifier.Finding) {
 			line(f, note)
 		}
 	}
+}
+
+// printCheckpoint says what the checkpoint proved: that this bundle
+// extends the seal kept earlier (how many records it covered, its head and
+// its time), or that it does not (the findings say how).
+func printCheckpoint(w io.Writer, res *verifier.Result, cp *format.Trailer) {
+	if cp == nil || cp.Seal == nil {
+		return
+	}
+	if hasRule(res.Findings, verifier.RuleCheckpoint) {
+		fmt.Fprintf(w, "  checkpoint    NOT extended: see the %s finding\n", verifier.RuleCheckpoint)
+		return
+	}
+	fmt.Fprintf(w, "  checkpoint    extended: this bundle holds the %s the checkpoint sealed at %s, head %s, unchanged\n",
+		display.Count(cp.Seal.Count, "record"), display.Escape(cp.Seal.Time), display.Escape(cp.Seal.Head))
 }
 
 // recordsText is "record 29", "records 19, 31, 35", or "-" for none.
