@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/countersign/countersign/format"
+	"github.com/countersign/countersign/internal/strictjson"
 )
 
 // Config sets up a Core.
@@ -364,11 +365,11 @@ func (c *Core) handSeal(line []byte) {
 		return
 	}
 	var b format.SealBody
-	if err := format.DecodeStrict(rec.Body, &b, false); err != nil {
+	if err := format.DecodeJSON(rec.Body, &b, format.Strict); err != nil {
 		return
 	}
 	cp := []byte(`{"seal":`)
-	cp = format.AppendString(cp, b.Seal)
+	cp = strictjson.AppendString(cp, b.Seal)
 	cp = append(cp, `,"lkey":"`...)
 	cp = append(cp, rec.LKey.String()...)
 	cp = append(cp, `","sig":"`...)

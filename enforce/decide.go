@@ -21,7 +21,7 @@ func checkPoP(p format.Principal, pub ed25519.PublicKey, registrar bool, bundle 
 	if s.Key != format.KeyIDOf(pub) || !format.Verify(pub, format.PrefixStatement, s.Stmt, s.Sig) {
 		return errors.New("proof of possession is not signed by the key being enrolled")
 	}
-	st, err := format.ParseStatement(s.Stmt)
+	st, err := format.ParseStatement(s.Stmt, format.Strict)
 	if err != nil {
 		return err
 	}
@@ -36,7 +36,7 @@ func checkPoP(p format.Principal, pub ed25519.PublicKey, registrar bool, bundle 
 // enrolled principal with a key in force, for this bundle. Failures are
 // unattributable: nobody can be named as the one who attempted.
 func (c *Core) attribute(s format.Signed, purpose string) (*format.Statement, *principal, error) {
-	st, err := format.ParseStatement(s.Stmt)
+	st, err := format.ParseStatement(s.Stmt, format.Strict)
 	if err != nil {
 		return nil, nil, c.unattributable(fmt.Sprintf("malformed statement: %v", err))
 	}
@@ -94,7 +94,7 @@ func (c *Core) Enrol(p format.Principal, pub ed25519.PublicKey, registrar bool, 
 	if err := checkPoP(p, pub, registrar, c.st.genesis, sigs[0]); err != nil {
 		return 0, err
 	}
-	if self, err := format.ParseStatement(sigs[0].Stmt); err == nil {
+	if self, err := format.ParseStatement(sigs[0].Stmt, format.Strict); err == nil {
 		if err := c.fresh(sigs[0], self); err != nil {
 			return 0, err
 		}

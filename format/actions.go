@@ -2,6 +2,7 @@ package format
 
 import (
 	"fmt"
+	"github.com/countersign/countersign/internal/strictjson"
 	"math/big"
 	"regexp"
 	"strings"
@@ -72,7 +73,7 @@ type ControlAction struct {
 }
 
 // Control lifecycle roles (AG-259).
-var ControlRoles = []string{"build", "operate", "approve", "validate", "audit"}
+var controlRoles = []string{"build", "operate", "approve", "validate", "audit"}
 
 // RoleAction assigns or unassigns a control role.
 type RoleAction struct {
@@ -126,8 +127,8 @@ type SmallOrgReviewAction struct {
 	NextReviewBy string `json:"next_review_by"`
 }
 
-// ChangeTypes maps each change class to its action type.
-var ChangeTypes = map[string]func() any{
+// changeTypes maps each change class to its action type.
+var changeTypes = map[string]func() any{
 	ClassPolicy:         func() any { return new(PolicyAction) },
 	ClassControl:        func() any { return new(ControlAction) },
 	ClassRole:           func() any { return new(RoleAction) },
@@ -138,13 +139,13 @@ var ChangeTypes = map[string]func() any{
 }
 
 // DecodeChange decodes the action of a change class strictly.
-func DecodeChange(a *Action, lax bool) (any, error) {
-	mk, ok := ChangeTypes[a.Class]
+func DecodeChange(a *Action, mode Mode) (any, error) {
+	mk, ok := changeTypes[a.Class]
 	if !ok {
 		return nil, fmt.Errorf("%w: unknown change class %q", ErrMalformed, a.Class)
 	}
 	v := mk()
-	if err := DecodeStrict(a.Raw, v, lax); err != nil {
+	if err := DecodeJSON(a.Raw, v, mode); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -174,8 +175,8 @@ func (a *Action) NestedMember(names ...string) bool {
 		switch {
 		case found || len(v) == 0:
 		case v[0] == '{':
-			eachMember(v, func(key, val []byte) bool {
-				k, _ := unquote(key)
+			strictjson.EachMember(v, func(key, val []byte) bool {
+				k, _ := strictjson.Unquote(key)
 				for _, n := range names {
 					if k == n {
 						found = true
@@ -185,13 +186,13 @@ func (a *Action) NestedMember(names ...string) bool {
 				return !found
 			})
 		case v[0] == '[':
-			eachElement(v, func(el []byte) bool {
+			strictjson.EachElement(v, func(el []byte) bool {
 				walk(el)
 				return !found
 			})
 		}
 	}
-	eachMember(a.Raw, func(_, val []byte) bool {
+	strictjson.EachMember(a.Raw, func(_, val []byte) bool {
 		walk(val)
 		return !found
 	})

@@ -72,7 +72,7 @@ func ResumeChain(genesis Hash, last []byte, logKey crypto.Signer) (*Chain, error
 	if r.Type == TypeLogKeyRotation {
 		// The last record handed the log to the key it names.
 		var b LogKeyRotation
-		if err := DecodeStrict(r.Body, &b, false); err != nil {
+		if err := DecodeJSON(r.Body, &b, Strict); err != nil {
 			return nil, fmt.Errorf("failed to resume chain: %w", err)
 		}
 		next, err := ParsePublicKey(b.Key)

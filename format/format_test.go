@@ -101,7 +101,7 @@ func TestRoundTrip(t *testing.T) {
 		if !Verify(pub, PrefixEnvelope, rec.Unsigned(), rec.LSig) {
 			t.Fatalf("line %d: envelope signature does not verify", n)
 		}
-		if _, err := DecodeBody(rec.Type, rec.Body, false); err != nil {
+		if _, err := DecodeBody(rec.Type, rec.Body, Strict); err != nil {
 			t.Fatalf("line %d: %v", n, err)
 		}
 		prev = rec.Hash
@@ -117,31 +117,31 @@ func TestRoundTrip(t *testing.T) {
 
 func TestStatementMinorVersionMembers(t *testing.T) {
 	st := []byte(`{"purpose":"execute","bundle":"` + Hash{}.String() + `","principal":"a","name":"A","time":"2026-11-02T09:00:00.000Z","run":"r","proposal":"` + Hash{}.String() + `","action":"` + Hash{}.String() + `","added_in_1_1":"x"}`)
-	if _, err := ParseStatement(st); !errors.Is(err, ErrMalformed) {
+	if _, err := ParseStatement(st, Strict); !errors.Is(err, ErrMalformed) {
 		t.Fatalf("a 1.0 reader accepted an unknown member: %v", err)
 	}
-	if _, err := ParseStatementLax(st, true); err != nil {
+	if _, err := ParseStatement(st, Lax); err != nil {
 		t.Fatalf("a newer minor version's member was refused: %v", err)
 	}
 	missing := []byte(`{"purpose":"execute","bundle":"` + Hash{}.String() + `","principal":"a","name":"A","time":"2026-11-02T09:00:00.000Z","run":"r","added":"x","more":"y"}`)
-	if _, err := ParseStatementLax(missing, true); !errors.Is(err, ErrMalformed) {
+	if _, err := ParseStatement(missing, Lax); !errors.Is(err, ErrMalformed) {
 		t.Fatalf("lax parsing dropped a required member: %v", err)
 	}
 }
 
 func TestLaxBodyRefusesCaseTwins(t *testing.T) {
 	body := []byte(`{"code":"a","text":"b","Code":"evil","extra":"ok"}`)
-	if _, err := DecodeBody(TypeNote, body, true); !errors.Is(err, ErrMalformed) {
+	if _, err := DecodeBody(TypeNote, body, Lax); !errors.Is(err, ErrMalformed) {
 		t.Fatalf("a member differing only in case was accepted: %v", err)
 	}
-	n, err := DecodeBody(TypeNote, []byte(`{"code":"a","text":"b","extra":"ok"}`), true)
+	n, err := DecodeBody(TypeNote, []byte(`{"code":"a","text":"b","extra":"ok"}`), Lax)
 	if err != nil || n.(*Note).Code != "a" {
 		t.Fatalf("a newer version's extra member was refused: %v", err)
 	}
 }
 
 func TestEscapedMemberNames(t *testing.T) {
-	n, err := DecodeBody(TypeNote, []byte(`{"c\u006fde":"a","text":"b"}`), false)
+	n, err := DecodeBody(TypeNote, []byte(`{"c\u006fde":"a","text":"b"}`), Strict)
 	if err != nil || n.(*Note).Code != "a" {
 		t.Fatalf("an escaped member name was not read as the member: %v", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/countersign/countersign/internal/strictjson"
 	"strconv"
 )
 
@@ -66,13 +67,13 @@ func ParseRecord(line []byte) (*Record, error) {
 	if len(line) > MaxLine {
 		return nil, malformed("line of %d bytes exceeds %d", len(line), MaxLine)
 	}
-	if err := ValidateJSONObject(line, JSONLimits{}); err != nil {
+	if err := strictjson.ValidateObject(line, strictjson.Limits{}); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
 	r := &Record{Line: line, Hash: RecordHash(line)}
 	var perr error
 	k := 0
-	eachMember(line, func(key, val []byte) bool {
+	strictjson.EachMember(line, func(key, val []byte) bool {
 		if k < len(envelopeKeys) && envelopeKeys[k] == `"sigs"` && string(key) != `"sigs"` {
 			k++ // sigs is absent
 		}
@@ -101,20 +102,20 @@ func (r *Record) setEnvelope(key string, val []byte) error {
 	var err error
 	switch key {
 	case `"seq"`:
-		r.Seq, ok = parseInt(val)
+		r.Seq, ok = strictjson.ParseInt(val)
 		if !ok || r.Seq < 0 {
 			return malformed("seq is not a non-negative integer")
 		}
 	case `"time"`:
-		if r.Time, ok = unquote(val); !ok || !ValidTime(r.Time) {
+		if r.Time, ok = strictjson.Unquote(val); !ok || !ValidTime(r.Time) {
 			return malformed("time %s is not YYYY-MM-DDTHH:MM:SS.mmmZ", val)
 		}
 	case `"type"`:
-		if r.Type, ok = unquote(val); !ok {
+		if r.Type, ok = strictjson.Unquote(val); !ok {
 			return malformed("type is not a string")
 		}
 	case `"actor"`:
-		if r.Actor, ok = unquote(val); !ok || (r.Actor != "" && !ValidID(r.Actor)) {
+		if r.Actor, ok = strictjson.Unquote(val); !ok || (r.Actor != "" && !ValidID(r.Actor)) {
 			return malformed("actor %s is not an identifier", val)
 		}
 	case `"prev"`:
@@ -133,7 +134,7 @@ func (r *Record) setEnvelope(key string, val []byte) error {
 			return malformed("lkey: %v", err)
 		}
 	case `"lsig"`:
-		s, ok := unquote(val)
+		s, ok := strictjson.Unquote(val)
 		if !ok {
 			return malformed("lsig is not a string")
 		}
@@ -145,7 +146,7 @@ func (r *Record) setEnvelope(key string, val []byte) error {
 }
 
 func hashField(val []byte) (Hash, error) {
-	s, ok := unquote(val)
+	s, ok := strictjson.Unquote(val)
 	if !ok {
 		return Hash{}, errors.New("not a string")
 	}
@@ -157,7 +158,7 @@ func (r *Record) setSigs(val []byte) error {
 		return malformed("sigs is not an array")
 	}
 	var perr error
-	eachElement(val, func(el []byte) bool {
+	strictjson.EachElement(val, func(el []byte) bool {
 		if len(r.Sigs) == MaxSigs {
 			perr = malformed("more than %d statements", MaxSigs)
 			return false
@@ -169,7 +170,7 @@ func (r *Record) setSigs(val []byte) error {
 			perr = malformed("sigs element is not an object")
 			return false
 		}
-		eachMember(el, func(key, v []byte) bool {
+		strictjson.EachMember(el, func(key, v []byte) bool {
 			if i >= len(want) || string(key) != want[i] {
 				perr = malformed("sigs element member %s out of place", key)
 				return false
@@ -181,12 +182,12 @@ func (r *Record) setSigs(val []byte) error {
 			case `"key"`:
 				s.Key, err = hashField(v)
 			case `"stmt"`:
-				if s.Stmt, ok = unquoteBytes(v); !ok {
+				if s.Stmt, ok = strictjson.UnquoteBytes(v); !ok {
 					err = errors.New("not a string")
 				}
 			case `"sig"`:
 				var str string
-				if str, ok = unquote(v); !ok {
+				if str, ok = strictjson.Unquote(v); !ok {
 					err = errors.New("not a string")
 				} else {
 					s.Sig, err = ParseSignature(str)
@@ -292,11 +293,11 @@ func EncodeRecord(f Fields, logKey crypto.Signer) ([]byte, error) {
 	b = append(b, `{"seq":`...)
 	b = strconv.AppendInt(b, f.Seq, 10)
 	b = append(b, `,"time":`...)
-	b = AppendString(b, f.Time)
+	b = strictjson.AppendString(b, f.Time)
 	b = append(b, `,"type":`...)
-	b = AppendString(b, f.Type)
+	b = strictjson.AppendString(b, f.Type)
 	b = append(b, `,"actor":`...)
-	b = AppendString(b, f.Actor)
+	b = strictjson.AppendString(b, f.Actor)
 	b = append(b, `,"prev":"`...)
 	b = append(b, f.Prev.String()...)
 	b = append(b, `","body":`...)
@@ -310,7 +311,7 @@ func EncodeRecord(f Fields, logKey crypto.Signer) ([]byte, error) {
 			b = append(b, `{"key":"`...)
 			b = append(b, s.Key.String()...)
 			b = append(b, `","stmt":`...)
-			b = AppendString(b, string(s.Stmt))
+			b = strictjson.AppendString(b, string(s.Stmt))
 			b = append(b, `,"sig":"`...)
 			b = appendHex(b, s.Sig)
 			b = append(b, `"}`...)

@@ -3,6 +3,7 @@ package format
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/countersign/countersign/internal/strictjson"
 	"strings"
 )
 
@@ -94,7 +95,7 @@ func EncodeSigned(s Signed) ([]byte, error) {
 func DecodeSigned(b []byte) (Signed, error) {
 	var d SignedStatement
 	b = []byte(strings.TrimSpace(string(b)))
-	if err := DecodeStrict(b, &d, false); err != nil {
+	if err := DecodeJSON(b, &d, Strict); err != nil {
 		return Signed{}, fmt.Errorf("signed statement: %w", err)
 	}
 	if d.Format != SignedFormat {
@@ -122,12 +123,12 @@ type Action struct {
 // ParseAction parses action bytes strictly: the JSON subset, an object with
 // a string member "class".
 func ParseAction(b []byte) (*Action, error) {
-	if err := ValidateJSONObject(b, JSONLimits{}); err != nil {
+	if err := strictjson.ValidateObject(b, strictjson.Limits{}); err != nil {
 		return nil, fmt.Errorf("action: %w: %w", ErrMalformed, err)
 	}
 	a := &Action{Members: map[string]json.RawMessage{}, Raw: b}
-	eachMember(b, func(key, val []byte) bool {
-		k, _ := unquote(key)
+	strictjson.EachMember(b, func(key, val []byte) bool {
+		k, _ := strictjson.Unquote(key)
 		a.Members[k] = json.RawMessage(val)
 		return true
 	})
@@ -135,7 +136,7 @@ func ParseAction(b []byte) (*Action, error) {
 	if !ok {
 		return nil, malformed("action has no class")
 	}
-	if a.Class, ok = unquote(cls); !ok || a.Class == "" {
+	if a.Class, ok = strictjson.Unquote(cls); !ok || a.Class == "" {
 		return nil, malformed("action class is not a string")
 	}
 	return a, nil
@@ -147,5 +148,5 @@ func (a *Action) Text(name string) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	return unquote(v)
+	return strictjson.Unquote(v)
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"github.com/countersign/countersign/internal/strictjson"
 	"strconv"
 )
 
@@ -29,22 +30,22 @@ type Seal struct {
 // Encode returns the seal's exact bytes.
 func (s *Seal) Encode() []byte {
 	b := []byte(`{"kind":`)
-	b = AppendString(b, s.Kind)
+	b = strictjson.AppendString(b, s.Kind)
 	b = append(b, `,"bundle":`...)
-	b = AppendString(b, s.Bundle)
+	b = strictjson.AppendString(b, s.Bundle)
 	b = append(b, `,"count":`...)
 	b = strconv.AppendInt(b, s.Count, 10)
 	b = append(b, `,"head":`...)
-	b = AppendString(b, s.Head)
+	b = strictjson.AppendString(b, s.Head)
 	b = append(b, `,"time":`...)
-	b = AppendString(b, s.Time)
+	b = strictjson.AppendString(b, s.Time)
 	return append(b, '}')
 }
 
 // ParseSeal parses seal bytes strictly.
 func ParseSeal(b []byte) (*Seal, error) {
 	s := &Seal{}
-	if err := DecodeStrict(b, s, false); err != nil {
+	if err := DecodeJSON(b, s, Strict); err != nil {
 		return nil, fmt.Errorf("seal: %w", err)
 	}
 	if s.Kind != SealPeriodic && s.Kind != SealExport {
@@ -87,7 +88,7 @@ func EncodeTrailer(seal *Seal, logKey crypto.Signer) ([]byte, error) {
 		return nil, fmt.Errorf("failed to sign seal: %w", err)
 	}
 	b := []byte(`{"seal":`)
-	b = AppendString(b, string(raw))
+	b = strictjson.AppendString(b, string(raw))
 	b = append(b, `,"lkey":"`...)
 	b = append(b, KeyIDOf(pub).String()...)
 	b = append(b, `","sig":"`...)
@@ -115,7 +116,7 @@ func ParseTrailer(line []byte) (*Trailer, error) {
 	if len(line) > MaxLine {
 		return nil, malformed("trailer too long")
 	}
-	if err := DecodeStrict(line, &raw, false); err != nil {
+	if err := DecodeJSON(line, &raw, Strict); err != nil {
 		return nil, fmt.Errorf("trailer: %w", err)
 	}
 	t := &Trailer{Line: line}

@@ -318,7 +318,7 @@ func first(sts []*format.Statement) *format.Statement {
 
 // applyChange puts an executed change into the state.
 func applyChange(s *State, r *RunState, seq int64) {
-	ch, err := format.DecodeChange(r.Action, s.Lax)
+	ch, err := format.DecodeChange(r.Action, modeOf(s.Lax))
 	if err != nil {
 		return
 	}

@@ -537,7 +537,7 @@ func TestKeygenAndSign(t *testing.T) {
 	if !format.Verify(pub, format.PrefixStatement, s.Stmt, s.Sig) {
 		t.Errorf("signature does not verify")
 	}
-	st, err := format.ParseStatement(s.Stmt)
+	st, err := format.ParseStatement(s.Stmt, format.Strict)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -572,7 +572,7 @@ func TestSignToStdoutIsEscaped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := format.ParseStatement(s.Stmt)
+	st, err := format.ParseStatement(s.Stmt, format.Strict)
 	if err != nil || st.Reason != reason {
 		t.Fatalf("statement %+v, %v", st, err)
 	}
@@ -612,7 +612,7 @@ func TestSignInteractive(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				st, _ := format.ParseStatement(s.Stmt)
+				st, _ := format.ParseStatement(s.Stmt, format.Strict)
 				if st == nil || st.Reason != "Checked the invoice" {
 					t.Fatalf("statement %+v", st)
 				}

@@ -179,7 +179,7 @@ func (e *env) readRequest(path string) (*format.SignRequest, int) {
 		b = compact.Bytes()
 	}
 	req := &format.SignRequest{}
-	if err := format.DecodeStrict(bytes.TrimSpace(b), req, false); err != nil {
+	if err := format.DecodeJSON(bytes.TrimSpace(b), req, format.Strict); err != nil {
 		e.errorf(exitInput, "%s is not a sign request: %s", name, display.Escape(err.Error()))
 		e.hintf("a sign request is the JSON document a producer writes when a run waits for your signature")
 		return nil, exitInput

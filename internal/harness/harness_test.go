@@ -438,7 +438,7 @@ func (w *world) signoff(r *hrun, id string) {
 	var s format.Signed
 	if len(w.seen) > 0 && w.chance(0.06) {
 		s = w.seen[w.rng.Intn(len(w.seen))]
-		ps, _ := format.ParseStatement(s.Stmt)
+		ps, _ := format.ParseStatement(s.Stmt, format.Strict)
 		if ps.Purpose != format.PurposeSignoff {
 			return
 		}
@@ -480,7 +480,7 @@ func (w *world) execute(r *hrun, id string) bool {
 	var s format.Signed
 	if len(w.seen) > 0 && w.chance(0.05) {
 		s = w.seen[w.rng.Intn(len(w.seen))]
-		if ps, _ := format.ParseStatement(s.Stmt); ps.Purpose != format.PurposeExecute {
+		if ps, _ := format.ParseStatement(s.Stmt, format.Strict); ps.Purpose != format.PurposeExecute {
 			return false
 		}
 	} else {
@@ -665,14 +665,14 @@ func (w *world) forge(lines [][]byte, f *refusal) []byte {
 			execute(f.run, h.String(), f.run.maker, nil)
 		}
 	case "signoff":
-		st, _ := format.ParseStatement(f.stmt.Stmt)
+		st, _ := format.ParseStatement(f.stmt.Stmt, format.Strict)
 		seq, _ := add(format.TypeAttempt, st.Principal, &format.Attempt{Act: format.ActSignoff, Run: st.Run}, f.stmt)
 		accept(seq)
 		if (f.code == enforce.CodeNotInPool || f.code == enforce.CodeDuplicateSigner && f.person) && f.run != nil && f.run.proposal != "" && f.open {
 			execute(f.run, f.run.proposal, f.run.maker, nil)
 		}
 	case "execute":
-		st, _ := format.ParseStatement(f.stmt.Stmt)
+		st, _ := format.ParseStatement(f.stmt.Stmt, format.Strict)
 		r := f.run
 		seq, _ := add(format.TypeAttempt, st.Principal, &format.Attempt{Act: format.ActExecute, Run: st.Run}, f.stmt)
 		accept(seq)
