@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/countersign/countersign/format"
+	"github.com/countersign/countersign/format/produce"
 	"github.com/countersign/countersign/internal/strictjson"
 )
 
@@ -79,7 +80,7 @@ type Core struct {
 	mu        sync.Mutex
 	cfg       Config
 	j         *journal
-	chain     *format.Chain
+	chain     *produce.Chain
 	st        *state
 	sinceSeal int
 	closed    bool
@@ -127,7 +128,7 @@ func Create(cfg Config, g Genesis) (*Core, error) {
 		return nil, err
 	}
 	c := &Core{cfg: cfg, j: j}
-	chain, line, err := format.NewChain(body, sigs, c.now(), cfg.LogKey)
+	chain, line, err := produce.NewChain(body, sigs, c.now(), cfg.LogKey)
 	if err != nil {
 		j.close()
 		return nil, err
@@ -189,7 +190,7 @@ func open(cfg Config, j *journal, kept *head) (*Core, error) {
 	if err != nil {
 		return nil, err
 	}
-	chain, err := format.ResumeChain(ck.genesis, ck.last, cfg.LogKey)
+	chain, err := produce.ResumeChain(ck.genesis, ck.last, cfg.LogKey)
 	if err != nil {
 		return nil, err
 	}
@@ -399,7 +400,7 @@ type written struct {
 func (c *Core) Export(w io.Writer) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	bw := format.NewBundleWriter(w)
+	bw := produce.NewBundleWriter(w)
 	if err := c.j.each(bw.WriteRecord); err != nil {
 		return fmt.Errorf("failed to export: %w", err)
 	}

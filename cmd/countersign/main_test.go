@@ -20,6 +20,7 @@ import (
 
 	"github.com/countersign/countersign/fixtures"
 	"github.com/countersign/countersign/format"
+	"github.com/countersign/countersign/format/produce"
 	"github.com/countersign/countersign/internal/keyfile"
 )
 
@@ -298,7 +299,7 @@ func TestCheckpoint(t *testing.T) {
 	// records.
 	fork := *b
 	fork.Lines = append([][]byte(nil), b.Lines[:3]...)
-	fork.Chain, _ = format.ResumeChain(b.Genesis(), fork.Lines[2], b.LogKey)
+	fork.Chain, _ = produce.ResumeChain(b.Genesis(), fork.Lines[2], b.LogKey)
 	for i := 0; i < 5; i++ {
 		fork.Append(format.TypeNote, "", &format.Note{Code: "fork", Text: "another story"})
 	}

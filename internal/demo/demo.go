@@ -22,6 +22,7 @@ import (
 
 	"github.com/countersign/countersign/enforce"
 	"github.com/countersign/countersign/format"
+	"github.com/countersign/countersign/format/produce"
 	"github.com/countersign/countersign/internal/display"
 	"github.com/countersign/countersign/internal/keyfile"
 	"github.com/countersign/countersign/verifier"
@@ -555,7 +556,7 @@ func tamper(bundle []byte, needle string) ([]byte, string, error) {
 		return nil, "", errors.New("nothing to tamper with")
 	}
 	var out bytes.Buffer
-	w := format.NewBundleWriter(&out)
+	w := produce.NewBundleWriter(&out)
 	for _, l := range lines {
 		if err := w.WriteRecord(l); err != nil {
 			return nil, "", err

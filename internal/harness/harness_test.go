@@ -17,6 +17,7 @@ import (
 	"github.com/countersign/countersign/enforce"
 	"github.com/countersign/countersign/fixtures"
 	"github.com/countersign/countersign/format"
+	"github.com/countersign/countersign/format/produce"
 	"github.com/countersign/countersign/verifier"
 )
 
@@ -611,7 +612,7 @@ func (w *world) forge(lines [][]byte, f *refusal) []byte {
 		panic(err)
 	}
 	at := last.Time
-	ch, err := format.ResumeChain(w.core.Genesis(), prefix[len(prefix)-1], w.logKey)
+	ch, err := produce.ResumeChain(w.core.Genesis(), prefix[len(prefix)-1], w.logKey)
 	if err != nil {
 		panic(err)
 	}
