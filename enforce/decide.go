@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/countersign/countersign/format"
+	"github.com/countersign/countersign/format/signreq"
 	"github.com/countersign/countersign/verifier"
 )
 
@@ -275,21 +276,21 @@ func (c *Core) Propose(runID string, action []byte, summary map[string]string, b
 	return d, nil
 }
 
-func (c *Core) request(r *run, s format.Stage) *format.SignRequest {
-	return &format.SignRequest{Format: format.SignRequestFormat, Version: 1, Purpose: format.PurposeSignoff, Bundle: c.st.genesis.String(),
+func (c *Core) request(r *run, s format.Stage) *signreq.Request {
+	return &signreq.Request{Format: signreq.RequestFormat, Version: 1, Purpose: format.PurposeSignoff, Bundle: c.st.genesis.String(),
 		Run: r.id, Proposal: r.proposal.String(), Gate: r.gate.Gate, Stage: s.Stage, Digest: r.digest, Meaning: s.Meaning, Action: string(r.action)}
 }
 
 // SignRequests returns the sign requests of an open, gated run, one per
 // stage, for the runtime to hand to approvers.
-func (c *Core) SignRequests(runID string) ([]*format.SignRequest, error) {
+func (c *Core) SignRequests(runID string) ([]*signreq.Request, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	r := c.st.runs[runID]
 	if r == nil || !r.open || r.gate == nil {
 		return nil, fmt.Errorf("run %s is not parked at a gate", runID)
 	}
-	var out []*format.SignRequest
+	var out []*signreq.Request
 	for _, s := range r.gate.Stages {
 		out = append(out, c.request(r, s))
 	}
@@ -297,14 +298,14 @@ func (c *Core) SignRequests(runID string) ([]*format.SignRequest, error) {
 }
 
 // ExecuteRequest returns the request an executor signs to execute a run.
-func (c *Core) ExecuteRequest(runID string) (*format.SignRequest, error) {
+func (c *Core) ExecuteRequest(runID string) (*signreq.Request, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	r := c.st.runs[runID]
 	if r == nil || !r.open {
 		return nil, fmt.Errorf("run %s is not open", runID)
 	}
-	return &format.SignRequest{Format: format.SignRequestFormat, Version: 1, Purpose: format.PurposeExecute, Bundle: c.st.genesis.String(),
+	return &signreq.Request{Format: signreq.RequestFormat, Version: 1, Purpose: format.PurposeExecute, Bundle: c.st.genesis.String(),
 		Run: r.id, Proposal: r.proposal.String(), Digest: r.digest, Action: string(r.action)}, nil
 }
 

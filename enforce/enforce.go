@@ -34,7 +34,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/countersign/countersign/format"
+	"github.com/countersign/countersign/format/signreq"
 )
 
 // Refusal codes (SPEC.md §6.7).
@@ -103,5 +103,5 @@ type Decision struct {
 	Execution int64
 	// Requests are the sign requests of a run parked at its gate, one per
 	// stage, after an accepted proposal.
-	Requests []*format.SignRequest
+	Requests []*signreq.Request
 }

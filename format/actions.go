@@ -1,11 +1,13 @@
 package format
 
 import (
+	"encoding/json"
 	"fmt"
-	"github.com/countersign/countersign/internal/strictjson"
 	"math/big"
 	"regexp"
 	"strings"
+
+	"github.com/countersign/countersign/internal/strictjson"
 )
 
 // Change classes (SPEC.md §6.8): organisation and policy facts change only
@@ -209,4 +211,43 @@ func ParseDecimal(s string) (*big.Rat, error) {
 		return nil, fmt.Errorf("%w: %q is not a decimal amount", ErrMalformed, s)
 	}
 	return r, nil
+}
+
+// Action is a parsed action (SPEC.md §6.6): its class and its members as
+// raw JSON.
+type Action struct {
+	Class   string
+	Members map[string]json.RawMessage
+	Raw     []byte
+}
+
+// ParseAction parses action bytes strictly: the JSON subset, an object with
+// a string member "class".
+func ParseAction(b []byte) (*Action, error) {
+	if err := strictjson.ValidateObject(b, strictjson.Limits{}); err != nil {
+		return nil, fmt.Errorf("action: %w: %w", ErrMalformed, err)
+	}
+	a := &Action{Members: map[string]json.RawMessage{}, Raw: b}
+	strictjson.EachMember(b, func(key, val []byte) bool {
+		k, _ := strictjson.Unquote(key)
+		a.Members[k] = json.RawMessage(val)
+		return true
+	})
+	cls, ok := a.Members["class"]
+	if !ok {
+		return nil, malformed("action has no class")
+	}
+	if a.Class, ok = strictjson.Unquote(cls); !ok || a.Class == "" {
+		return nil, malformed("action class is not a string")
+	}
+	return a, nil
+}
+
+// Text returns the string value of member name, and whether it is one.
+func (a *Action) Text(name string) (string, bool) {
+	v, ok := a.Members[name]
+	if !ok {
+		return "", false
+	}
+	return strictjson.Unquote(v)
 }

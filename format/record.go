@@ -7,8 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/countersign/countersign/internal/strictjson"
 	"strconv"
+
+	"github.com/countersign/countersign/internal/strictjson"
 )
 
 // ErrMalformed marks a record, statement, seal or action outside the format

@@ -5,8 +5,9 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
-	"github.com/countersign/countersign/internal/strictjson"
 	"strconv"
+
+	"github.com/countersign/countersign/internal/strictjson"
 )
 
 // Seal kinds (SPEC.md §7.1).

@@ -59,7 +59,7 @@ func TestIndexSeeks(t *testing.T) {
 	// that frame is read.
 	bad := append([]byte{}, data...)
 	entry := len(bad) - 16 - 27*28 + 5*28 // a 16-byte footer after 27 entries of 28 bytes (SPEC.md §2.3)
-	bad[entry+24]++ // count of frame 5
+	bad[entry+24]++                       // count of frame 5
 	ix2, err := format.OpenIndex(bytes.NewReader(bad), int64(len(bad)))
 	if err == nil {
 		_, err = ix2.Frame(5)

@@ -3,9 +3,10 @@ package format
 import (
 	"crypto/ed25519"
 	"fmt"
-	"github.com/countersign/countersign/internal/strictjson"
 	"sort"
 	"strings"
+
+	"github.com/countersign/countersign/internal/strictjson"
 )
 
 // Statement purposes (SPEC.md §5).

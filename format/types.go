@@ -3,10 +3,11 @@ package format
 import (
 	"bytes"
 	"encoding/json"
-	"github.com/countersign/countersign/internal/strictjson"
 	"reflect"
 	"strings"
 	"sync"
+
+	"github.com/countersign/countersign/internal/strictjson"
 )
 
 // Record types (SPEC.md §6).

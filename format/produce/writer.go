@@ -6,9 +6,8 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/klauspost/compress/zstd"
-
 	"github.com/countersign/countersign/format"
+	"github.com/klauspost/compress/zstd"
 )
 
 // DefaultFrameRecords is how many records a BundleWriter puts in one frame.
