@@ -200,7 +200,7 @@ type AlertDelivery struct {
 	Detail  string `json:"detail"`
 }
 
-// TypeInfo says how a record type is built (SPEC.md §3.2). It is a copy:
+// TypeInfo says how a record type is built (SPEC.md §6). It is a copy:
 // changing it changes nothing a reader does.
 type TypeInfo struct {
 	newBody  func() any
