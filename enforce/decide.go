@@ -9,9 +9,10 @@ import (
 	"slices"
 	"strings"
 
+
 	"github.com/countersign/countersign/format"
 	"github.com/countersign/countersign/format/signreq"
-	"github.com/countersign/countersign/verifier"
+	"github.com/countersign/countersign/internal/names"
 )
 
 // checkPoP checks an enrol-self statement: made with key for p.
@@ -130,10 +131,10 @@ func (c *Core) Enrol(p format.Principal, pub ed25519.PublicKey, registrar bool, 
 		return 0, errors.New("two distinct registrars must witness an enrolment")
 	}
 	if old := c.st.principals[p.ID]; old == nil && c.on(CodeSamePersonUnattest) {
-		sk := verifier.Skeleton(p.Name)
+		sk := names.Skeleton(p.Name)
 		for _, id := range c.st.sortedPrincipals() {
 			q := c.st.principals[id]
-			if verifier.Skeleton(q.Name) != sk {
+			if names.Skeleton(q.Name) != sk {
 				continue
 			}
 			for _, list := range attested {

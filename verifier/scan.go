@@ -37,7 +37,7 @@ func (v *verification) scan(l format.Line, bytes int64) *item {
 		return it
 	}
 	v.pos++
-	if v.opts.StopAt && it.pos >= v.opts.StopAfter {
+	if v.opts.stop.atSeq && it.pos >= v.opts.stop.seq {
 		v.stopped = true
 	}
 	// A checkpoint's signature is judged under the log key in force after
@@ -72,7 +72,7 @@ func (v *verification) scan(l format.Line, bytes int64) *item {
 		return it
 	}
 	v.badLines = 0
-	if v.opts.StopBefore != "" && rec.Time > v.opts.StopBefore && it.pos > 0 {
+	if v.opts.stop.beforeTime != "" && rec.Time > v.opts.stop.beforeTime && it.pos > 0 {
 		v.stopped = true
 		v.pos--
 		return nil
@@ -247,7 +247,7 @@ func (v *verification) genesis(it *item, rec *format.Record, g *format.Genesis) 
 		v.stopped = true
 		return
 	}
-	if !ValidTZ(g.Org.TZ) {
+	if !validTZ(g.Org.TZ) {
 		fail(RuleParse, "genesis time zone %q is not an IANA zone name", g.Org.TZ)
 	}
 	if !format.ValidID(g.BundleID) {
@@ -352,9 +352,9 @@ func atoiStrict(s string) (int, error) {
 	return n, nil
 }
 
-// ValidTZ reports whether s looks like an IANA time zone name. The verifier
+// validTZ reports whether s looks like an IANA time zone name. The verifier
 // does not need the zone database for integrity, only a well-formed name.
-func ValidTZ(s string) bool {
+func validTZ(s string) bool {
 	if s == "UTC" {
 		return true
 	}
