@@ -58,7 +58,8 @@ type Genesis struct {
 	Org      string
 	TimeZone string
 	// Registrars are the initial registrars, with their public keys. Each
-	// must have signed an enrol-self statement (see EnrolSelfStatement).
+	// must have signed an enrol-self statement (format.PurposeEnrolSelf,
+	// with a zero bundle hash and Registrar set) with its key.
 	Registrars []Registrar
 	// Governance is how many registrars must approve a change run while no
 	// policy defines its gate (at least 1; 2 for four-eyes).
@@ -292,7 +293,7 @@ func (c *Core) Close() error {
 // a clock that stepped back and notes it, and seals periodically.
 func (c *Core) write(entries ...entry) ([]int64, error) {
 	if c.closed {
-		return nil, errors.New("core is closed")
+		return nil, ErrClosed
 	}
 	at := c.now()
 	var lines [][]byte
@@ -336,7 +337,7 @@ func (c *Core) write(entries ...entry) ([]int64, error) {
 	}
 	// Journal sync, then head sync (inside append), then acknowledgement.
 	err := c.j.append(lines...)
-	if err != nil && !errors.Is(err, errNotKept) {
+	if err != nil && !errors.Is(err, ErrHeadNotKept) {
 		*c.chain = save
 		return nil, err
 	}
@@ -416,7 +417,7 @@ func (c *Core) Seal() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
-		return errors.New("core is closed")
+		return ErrClosed
 	}
 	save := *c.chain
 	l, err := c.chain.AppendSeal(c.now())
@@ -424,7 +425,7 @@ func (c *Core) Seal() error {
 		return err
 	}
 	if err := c.j.append(l); err != nil {
-		if !errors.Is(err, errNotKept) {
+		if !errors.Is(err, ErrHeadNotKept) {
 			*c.chain = save
 		}
 		return err

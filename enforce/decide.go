@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 
-
 	"github.com/countersign/countersign/format"
 	"github.com/countersign/countersign/format/signreq"
 	"github.com/countersign/countersign/internal/names"
@@ -103,10 +102,10 @@ func (c *Core) Enrol(p format.Principal, pub ed25519.PublicKey, registrar bool, 
 	}
 	kid := format.KeyIDOf(pub)
 	if _, dup := c.st.keys[kid]; dup {
-		return 0, fmt.Errorf("key %.16s is already enrolled: a key belongs to one principal, ever", kid.String())
+		return 0, fmt.Errorf("key %.16s is %w: a key belongs to one principal, ever", kid.String(), ErrAlreadyEnrolled)
 	}
 	if old := c.st.principals[p.ID]; old != nil && old.Principal != p {
-		return 0, fmt.Errorf("%s is already enrolled with another kind, name or team", p.ID)
+		return 0, fmt.Errorf("%s is %w with another kind, name or team", p.ID, ErrAlreadyEnrolled)
 	}
 	seen := map[string]bool{}
 	var attested [][]string
@@ -289,7 +288,7 @@ func (c *Core) SignRequests(runID string) ([]*signreq.Request, error) {
 	defer c.mu.Unlock()
 	r := c.st.runs[runID]
 	if r == nil || !r.open || r.gate == nil {
-		return nil, fmt.Errorf("run %s is not parked at a gate", runID)
+		return nil, fmt.Errorf("run %s is %w", runID, ErrNotParked)
 	}
 	var out []*signreq.Request
 	for _, s := range r.gate.Stages {
@@ -304,7 +303,7 @@ func (c *Core) ExecuteRequest(runID string) (*signreq.Request, error) {
 	defer c.mu.Unlock()
 	r := c.st.runs[runID]
 	if r == nil || !r.open {
-		return nil, fmt.Errorf("run %s is not open", runID)
+		return nil, fmt.Errorf("run %s is %w", runID, ErrNotOpen)
 	}
 	return &signreq.Request{Format: signreq.RequestFormat, Version: 1, Purpose: format.PurposeExecute, Bundle: c.st.genesis.String(),
 		Run: r.id, Proposal: r.proposal.String(), Digest: r.digest, Action: string(r.action)}, nil
@@ -563,7 +562,7 @@ func (c *Core) RotateLogKey(next crypto.Signer) (int64, error) {
 		return 0, err
 	}
 	if c.closed {
-		return 0, errors.New("core is closed")
+		return 0, ErrClosed
 	}
 	at := c.now()
 	if at < c.chain.LastTime() {
