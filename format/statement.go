@@ -206,7 +206,7 @@ var purposeSets, optionalSets = func() (map[string]map[string]bool, map[string]m
 	return sets, opt
 }()
 
-// parseStrings reads an array of strings accepted by ValidateJSON.
+// parseStrings reads an array of strings accepted by strictjson.Validate.
 func parseStrings(val []byte) ([]string, bool) {
 	if len(val) == 0 || val[0] != '[' {
 		return nil, false
