@@ -13,6 +13,7 @@ import (
 
 	"github.com/countersign/countersign/enforce"
 	"github.com/countersign/countersign/format"
+	"github.com/countersign/countersign/format/produce"
 	"github.com/countersign/countersign/verifier"
 )
 
@@ -117,7 +118,7 @@ func TestForgedApprovalsRefused(t *testing.T) {
 	seq, prev, at := last.Seq+1, last.Hash, last.Time
 	forge := func(typ, actor string, body any, sigs []format.Signed) []byte {
 		raw, _ := format.MarshalJSON(body)
-		line, err := format.EncodeRecord(format.Fields{Seq: seq, Time: at, Type: typ, Actor: actor, Prev: prev, Body: raw, Sigs: sigs}, intruder)
+		line, err := produce.EncodeRecord(produce.Fields{Seq: seq, Time: at, Type: typ, Actor: actor, Prev: prev, Body: raw, Sigs: sigs}, intruder)
 		if err != nil {
 			t.Fatal(err)
 		}

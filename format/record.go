@@ -2,8 +2,6 @@ package format
 
 import (
 	"bytes"
-	"crypto"
-	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -268,68 +266,6 @@ func ValidID(s string) bool {
 		}
 	}
 	return true
-}
-
-// Fields is what a producer decides for a record; EncodeRecord turns it into
-// a signed line.
-type Fields struct {
-	Seq   int64
-	Time  string
-	Type  string
-	Actor string
-	Prev  Hash
-	Body  []byte // compact JSON object
-	Sigs  []Signed
-}
-
-// EncodeRecord writes f as a record line and signs its envelope with the
-// log key (§3.2, §3.3). It does not judge f: a fixture may encode any
-// record, valid or not.
-func EncodeRecord(f Fields, logKey crypto.Signer) ([]byte, error) {
-	pub, ok := logKey.Public().(ed25519.PublicKey)
-	if !ok {
-		return nil, errors.New("log key is not an Ed25519 key")
-	}
-	b := make([]byte, 0, 256+len(f.Body)+len(f.Sigs)*400)
-	b = append(b, `{"seq":`...)
-	b = strconv.AppendInt(b, f.Seq, 10)
-	b = append(b, `,"time":`...)
-	b = strictjson.AppendString(b, f.Time)
-	b = append(b, `,"type":`...)
-	b = strictjson.AppendString(b, f.Type)
-	b = append(b, `,"actor":`...)
-	b = strictjson.AppendString(b, f.Actor)
-	b = append(b, `,"prev":"`...)
-	b = append(b, f.Prev.String()...)
-	b = append(b, `","body":`...)
-	b = append(b, f.Body...)
-	if len(f.Sigs) > 0 {
-		b = append(b, `,"sigs":[`...)
-		for i, s := range f.Sigs {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, `{"key":"`...)
-			b = append(b, s.Key.String()...)
-			b = append(b, `","stmt":`...)
-			b = strictjson.AppendString(b, string(s.Stmt))
-			b = append(b, `,"sig":"`...)
-			b = appendHex(b, s.Sig)
-			b = append(b, `"}`...)
-		}
-		b = append(b, ']')
-	}
-	b = append(b, `,"lkey":"`...)
-	b = append(b, KeyIDOf(pub).String()...)
-	b = append(b, '"', '}')
-	sig, err := logKey.Sign(nil, Message(PrefixEnvelope, b), crypto.Hash(0))
-	if err != nil {
-		return nil, fmt.Errorf("failed to sign envelope: %w", err)
-	}
-	b = b[:len(b)-1]
-	b = append(b, `,"lsig":"`...)
-	b = appendHex(b, sig)
-	return append(b, '"', '}'), nil
 }
 
 func appendHex(dst, src []byte) []byte {

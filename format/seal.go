@@ -1,9 +1,6 @@
 package format
 
 import (
-	"crypto"
-	"crypto/ed25519"
-	"errors"
 	"fmt"
 	"strconv"
 
@@ -75,35 +72,6 @@ type Trailer struct {
 	LKey Hash
 	Sig  []byte
 	Line []byte
-}
-
-// EncodeTrailer signs seal with the log key and returns the trailer line.
-func EncodeTrailer(seal *Seal, logKey crypto.Signer) ([]byte, error) {
-	pub, ok := logKey.Public().(ed25519.PublicKey)
-	if !ok {
-		return nil, errors.New("log key is not an Ed25519 key")
-	}
-	raw := seal.Encode()
-	sig, err := logKey.Sign(nil, Message(PrefixSeal, raw), crypto.Hash(0))
-	if err != nil {
-		return nil, fmt.Errorf("failed to sign seal: %w", err)
-	}
-	b := []byte(`{"seal":`)
-	b = strictjson.AppendString(b, string(raw))
-	b = append(b, `,"lkey":"`...)
-	b = append(b, KeyIDOf(pub).String()...)
-	b = append(b, `","sig":"`...)
-	b = appendHex(b, sig)
-	return append(b, '"', '}'), nil
-}
-
-// SignSeal returns the hex signature of a seal, for a periodic seal body.
-func SignSeal(seal *Seal, logKey crypto.Signer) (string, error) {
-	sig, err := logKey.Sign(nil, Message(PrefixSeal, seal.Encode()), crypto.Hash(0))
-	if err != nil {
-		return "", fmt.Errorf("failed to sign seal: %w", err)
-	}
-	return string(appendHex(nil, sig)), nil
 }
 
 // ParseTrailer parses a trailer or checkpoint line strictly. It does not

@@ -34,7 +34,7 @@ func NewChain(g *format.Genesis, sigs []format.Signed, at string, logKey crypto.
 	if err != nil {
 		return nil, nil, err
 	}
-	line, err := format.EncodeRecord(format.Fields{Seq: 0, Time: at, Type: format.TypeGenesis, Body: body, Sigs: sigs}, logKey)
+	line, err := EncodeRecord(Fields{Seq: 0, Time: at, Type: format.TypeGenesis, Body: body, Sigs: sigs}, logKey)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -94,7 +94,7 @@ func (c *Chain) Append(at, typ, actor string, body any, sigs []format.Signed) ([
 			return nil, fmt.Errorf("failed to encode %s body: %w", typ, err)
 		}
 	}
-	line, err := format.EncodeRecord(format.Fields{Seq: c.next, Time: at, Type: typ, Actor: actor, Prev: c.prev, Body: raw, Sigs: sigs}, c.logKey)
+	line, err := EncodeRecord(Fields{Seq: c.next, Time: at, Type: typ, Actor: actor, Prev: c.prev, Body: raw, Sigs: sigs}, c.logKey)
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +110,7 @@ func (c *Chain) AppendSeal(at string) ([]byte, error) {
 		at = c.last
 	}
 	s := &format.Seal{Kind: format.SealPeriodic, Bundle: c.genesis.String(), Count: c.next, Head: c.prev.String(), Time: at}
-	sig, err := format.SignSeal(s, c.logKey)
+	sig, err := SignSeal(s, c.logKey)
 	if err != nil {
 		return nil, err
 	}
@@ -137,5 +137,5 @@ func (c *Chain) Trailer(at string) ([]byte, error) {
 	if at < c.last {
 		at = c.last
 	}
-	return format.EncodeTrailer(&format.Seal{Kind: format.SealExport, Bundle: c.genesis.String(), Count: c.next, Head: c.prev.String(), Time: at}, c.logKey)
+	return EncodeTrailer(&format.Seal{Kind: format.SealExport, Bundle: c.genesis.String(), Count: c.next, Head: c.prev.String(), Time: at}, c.logKey)
 }
