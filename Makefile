@@ -25,12 +25,12 @@ check: preflight vet
 	@drift=$$(git status --porcelain -- fixtures/) || { echo "cannot run git status: the fixture-drift check needs git and a work tree" >&2; exit 1; }; \
 	if [ -n "$$drift" ]; then git status --short -- fixtures/ >&2; echo "fixtures drifted from their generator: run 'make fixtures' and commit" >&2; exit 1; fi
 	$(GO) test -race -count=1 ./...
-	$(GO) test -count=1 -run Allocs ./format/
+	$(GO) test -count=1 -run Allocs ./internal/strictjson/
 	@# Fuzz budgets are execution counts, not durations: Go 1.26's fuzz
 	@# coordinator can fail a duration budget with "context deadline exceeded"
 	@# at its end on a loaded machine, with no failing input.
 	$(GO) test -run '^$$' -fuzz FuzzReader -fuzztime 40000x -fuzzminimizetime 1x ./verifier/
-	$(GO) test -run '^$$' -fuzz FuzzValidateJSON -fuzztime 100000x -fuzzminimizetime 1x ./format/
+	$(GO) test -run '^$$' -fuzz FuzzValidateJSON -fuzztime 100000x -fuzzminimizetime 1x ./internal/strictjson/
 	$(GO) test -run '^$$' -fuzz FuzzPublicKeyVerify -fuzztime 40000x -fuzzminimizetime 1x ./format/
 	$(GO) test -run '^$$' -fuzz FuzzDifferential -fuzztime 200x -fuzzminimizetime 1x ./internal/harness/
 	$(GO) test -run '^$$' -fuzz FuzzOpen -fuzztime 2000x -fuzzminimizetime 1x ./enforce/

@@ -451,7 +451,7 @@ func recordedCode(t *testing.T, bundle []byte, seq int64) string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		body, err := format.DecodeBody(rec.Type, rec.Body, false)
+		body, err := format.DecodeBody(rec.Type, rec.Body, format.Strict)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -236,7 +236,7 @@ var keyTypes = map[string]bool{format.TypeGenesis: true, format.TypeEnrolment: t
 // record checks one record's type, body and envelope, and, when verify is
 // set, its signatures and statements. It returns why it is refused, or "".
 func (k *keyCheck) record(rec *format.Record, pos int64, prev format.Hash, verify bool) string {
-	info, known := format.Types[rec.Type]
+	info, known := format.LookupType(rec.Type)
 	if !known {
 		return fmt.Sprintf("has unknown type %q", rec.Type)
 	}
@@ -245,18 +245,18 @@ func (k *keyCheck) record(rec *format.Record, pos int64, prev format.Hash, verif
 	var body any
 	if verify || pos == 0 || keyTypes[rec.Type] {
 		var err error
-		if body, err = format.DecodeBody(rec.Type, rec.Body, false); err != nil {
+		if body, err = format.DecodeBody(rec.Type, rec.Body, format.Strict); err != nil {
 			return fmt.Sprintf("%s body: %v", rec.Type, err)
 		}
 	}
 	switch {
-	case info.Producer && rec.Actor != "":
+	case info.Producer() && rec.Actor != "":
 		return fmt.Sprintf("%s is the producer's but names actor %q", rec.Type, rec.Actor)
-	case !info.Producer && rec.Actor == "":
+	case !info.Producer() && rec.Actor == "":
 		return fmt.Sprintf("%s names no actor", rec.Type)
-	case info.Signed && len(rec.Sigs) == 0:
+	case info.Signed() && len(rec.Sigs) == 0:
 		return fmt.Sprintf("%s carries no statements", rec.Type)
-	case !info.Signed && len(rec.Sigs) > 0:
+	case !info.Signed() && len(rec.Sigs) > 0:
 		return fmt.Sprintf("%s carries statements", rec.Type)
 	case pos == 0 && rec.Type != format.TypeGenesis:
 		return "record 0 is not a genesis record"
@@ -321,7 +321,7 @@ func (k *keyCheck) genesisRecord(rec *format.Record, g *format.Genesis, verify b
 		}
 		if verify {
 			sg := rec.Sigs[i]
-			st, err := format.ParseStatement(sg.Stmt)
+			st, err := format.ParseStatement(sg.Stmt, format.Strict)
 			if err != nil {
 				return fmt.Sprintf("genesis statement %d: %v", i+1, err)
 			}
@@ -341,14 +341,11 @@ func (k *keyCheck) genesisRecord(rec *format.Record, g *format.Genesis, verify b
 
 // statement checks one element of sigs under §5.1.
 func (k *keyCheck) statement(sg format.Signed, info format.TypeInfo, seq int64) (*format.Statement, string) {
-	st, err := format.ParseStatement(sg.Stmt)
+	st, err := format.ParseStatement(sg.Stmt, format.Strict)
 	if err != nil {
 		return nil, err.Error()
 	}
-	allowed := false
-	for _, p := range info.Purposes {
-		allowed = allowed || p == st.Purpose
-	}
+	allowed := info.AllowsPurpose(st.Purpose)
 	if !allowed {
 		return nil, fmt.Sprintf("purpose %q does not belong in this record", st.Purpose)
 	}
@@ -498,7 +495,7 @@ func (k *keyCheck) apply(rec *format.Record) {
 	default:
 		return
 	}
-	body, err := format.DecodeBody(rec.Type, rec.Body, false)
+	body, err := format.DecodeBody(rec.Type, rec.Body, format.Strict)
 	if err != nil {
 		return
 	}

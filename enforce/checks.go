@@ -108,7 +108,7 @@ func (c *Core) checkPolicy(a *format.Action) string {
 	if why := c.policyHeader(a); why != "" {
 		return why
 	}
-	ch, _ := format.DecodeChange(a, false)
+	ch, _ := format.DecodeChange(a, format.Strict)
 	p := ch.(*format.PolicyAction)
 	classes := map[string]bool{}
 	for _, g := range p.Gates {
@@ -156,7 +156,7 @@ func (c *Core) checkPolicy(a *format.Action) string {
 // policyHeader returns why a change.policy action does not parse or does
 // not have the next version, or "".
 func (c *Core) policyHeader(a *format.Action) string {
-	ch, err := format.DecodeChange(a, false)
+	ch, err := format.DecodeChange(a, format.Strict)
 	if err != nil {
 		return fmt.Sprintf("the policy does not parse: %v", err)
 	}

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/countersign/countersign/format"
+	"github.com/countersign/countersign/format/produce"
+	"github.com/countersign/countersign/internal/strictjson"
 )
 
 // Config sets up a Core.
@@ -56,7 +58,8 @@ type Genesis struct {
 	Org      string
 	TimeZone string
 	// Registrars are the initial registrars, with their public keys. Each
-	// must have signed an enrol-self statement (see EnrolSelfStatement).
+	// must have signed an enrol-self statement (format.PurposeEnrolSelf,
+	// with a zero bundle hash and Registrar set) with its key.
 	Registrars []Registrar
 	// Governance is how many registrars must approve a change run while no
 	// policy defines its gate (at least 1; 2 for four-eyes).
@@ -78,7 +81,7 @@ type Core struct {
 	mu        sync.Mutex
 	cfg       Config
 	j         *journal
-	chain     *format.Chain
+	chain     *produce.Chain
 	st        *state
 	sinceSeal int
 	closed    bool
@@ -126,7 +129,7 @@ func Create(cfg Config, g Genesis) (*Core, error) {
 		return nil, err
 	}
 	c := &Core{cfg: cfg, j: j}
-	chain, line, err := format.NewChain(body, sigs, c.now(), cfg.LogKey)
+	chain, line, err := produce.NewChain(body, sigs, c.now(), cfg.LogKey)
 	if err != nil {
 		j.close()
 		return nil, err
@@ -188,7 +191,7 @@ func open(cfg Config, j *journal, kept *head) (*Core, error) {
 	if err != nil {
 		return nil, err
 	}
-	chain, err := format.ResumeChain(ck.genesis, ck.last, cfg.LogKey)
+	chain, err := produce.ResumeChain(ck.genesis, ck.last, cfg.LogKey)
 	if err != nil {
 		return nil, err
 	}
@@ -290,7 +293,7 @@ func (c *Core) Close() error {
 // a clock that stepped back and notes it, and seals periodically.
 func (c *Core) write(entries ...entry) ([]int64, error) {
 	if c.closed {
-		return nil, errors.New("core is closed")
+		return nil, ErrClosed
 	}
 	at := c.now()
 	var lines [][]byte
@@ -334,7 +337,7 @@ func (c *Core) write(entries ...entry) ([]int64, error) {
 	}
 	// Journal sync, then head sync (inside append), then acknowledgement.
 	err := c.j.append(lines...)
-	if err != nil && !errors.Is(err, errNotKept) {
+	if err != nil && !errors.Is(err, ErrHeadNotKept) {
 		*c.chain = save
 		return nil, err
 	}
@@ -364,11 +367,11 @@ func (c *Core) handSeal(line []byte) {
 		return
 	}
 	var b format.SealBody
-	if err := format.DecodeStrict(rec.Body, &b, false); err != nil {
+	if err := format.DecodeJSON(rec.Body, &b, format.Strict); err != nil {
 		return
 	}
 	cp := []byte(`{"seal":`)
-	cp = format.AppendString(cp, b.Seal)
+	cp = strictjson.AppendString(cp, b.Seal)
 	cp = append(cp, `,"lkey":"`...)
 	cp = append(cp, rec.LKey.String()...)
 	cp = append(cp, `","sig":"`...)
@@ -398,7 +401,7 @@ type written struct {
 func (c *Core) Export(w io.Writer) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	bw := format.NewBundleWriter(w)
+	bw := produce.NewBundleWriter(w)
 	if err := c.j.each(bw.WriteRecord); err != nil {
 		return fmt.Errorf("failed to export: %w", err)
 	}
@@ -414,7 +417,7 @@ func (c *Core) Seal() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
-		return errors.New("core is closed")
+		return ErrClosed
 	}
 	save := *c.chain
 	l, err := c.chain.AppendSeal(c.now())
@@ -422,7 +425,7 @@ func (c *Core) Seal() error {
 		return err
 	}
 	if err := c.j.append(l); err != nil {
-		if !errors.Is(err, errNotKept) {
+		if !errors.Is(err, ErrHeadNotKept) {
 			*c.chain = save
 		}
 		return err

@@ -10,7 +10,8 @@ import (
 	"strings"
 
 	"github.com/countersign/countersign/format"
-	"github.com/countersign/countersign/verifier"
+	"github.com/countersign/countersign/format/signreq"
+	"github.com/countersign/countersign/internal/names"
 )
 
 // checkPoP checks an enrol-self statement: made with key for p.
@@ -21,7 +22,7 @@ func checkPoP(p format.Principal, pub ed25519.PublicKey, registrar bool, bundle 
 	if s.Key != format.KeyIDOf(pub) || !format.Verify(pub, format.PrefixStatement, s.Stmt, s.Sig) {
 		return errors.New("proof of possession is not signed by the key being enrolled")
 	}
-	st, err := format.ParseStatement(s.Stmt)
+	st, err := format.ParseStatement(s.Stmt, format.Strict)
 	if err != nil {
 		return err
 	}
@@ -36,7 +37,7 @@ func checkPoP(p format.Principal, pub ed25519.PublicKey, registrar bool, bundle 
 // enrolled principal with a key in force, for this bundle. Failures are
 // unattributable: nobody can be named as the one who attempted.
 func (c *Core) attribute(s format.Signed, purpose string) (*format.Statement, *principal, error) {
-	st, err := format.ParseStatement(s.Stmt)
+	st, err := format.ParseStatement(s.Stmt, format.Strict)
 	if err != nil {
 		return nil, nil, c.unattributable(fmt.Sprintf("malformed statement: %v", err))
 	}
@@ -94,17 +95,17 @@ func (c *Core) Enrol(p format.Principal, pub ed25519.PublicKey, registrar bool, 
 	if err := checkPoP(p, pub, registrar, c.st.genesis, sigs[0]); err != nil {
 		return 0, err
 	}
-	if self, err := format.ParseStatement(sigs[0].Stmt); err == nil {
+	if self, err := format.ParseStatement(sigs[0].Stmt, format.Strict); err == nil {
 		if err := c.fresh(sigs[0], self); err != nil {
 			return 0, err
 		}
 	}
 	kid := format.KeyIDOf(pub)
 	if _, dup := c.st.keys[kid]; dup {
-		return 0, fmt.Errorf("key %.16s is already enrolled: a key belongs to one principal, ever", kid.String())
+		return 0, fmt.Errorf("key %.16s is %w: a key belongs to one principal, ever", kid.String(), ErrAlreadyEnrolled)
 	}
 	if old := c.st.principals[p.ID]; old != nil && old.Principal != p {
-		return 0, fmt.Errorf("%s is already enrolled with another kind, name or team", p.ID)
+		return 0, fmt.Errorf("%s is %w with another kind, name or team", p.ID, ErrAlreadyEnrolled)
 	}
 	seen := map[string]bool{}
 	var attested [][]string
@@ -129,10 +130,10 @@ func (c *Core) Enrol(p format.Principal, pub ed25519.PublicKey, registrar bool, 
 		return 0, errors.New("two distinct registrars must witness an enrolment")
 	}
 	if old := c.st.principals[p.ID]; old == nil && c.on(CodeSamePersonUnattest) {
-		sk := verifier.Skeleton(p.Name)
+		sk := names.Skeleton(p.Name)
 		for _, id := range c.st.sortedPrincipals() {
 			q := c.st.principals[id]
-			if verifier.Skeleton(q.Name) != sk {
+			if names.Skeleton(q.Name) != sk {
 				continue
 			}
 			for _, list := range attested {
@@ -275,21 +276,21 @@ func (c *Core) Propose(runID string, action []byte, summary map[string]string, b
 	return d, nil
 }
 
-func (c *Core) request(r *run, s format.Stage) *format.SignRequest {
-	return &format.SignRequest{Format: format.SignRequestFormat, Version: 1, Purpose: format.PurposeSignoff, Bundle: c.st.genesis.String(),
+func (c *Core) request(r *run, s format.Stage) *signreq.Request {
+	return &signreq.Request{Format: signreq.RequestFormat, Version: 1, Purpose: format.PurposeSignoff, Bundle: c.st.genesis.String(),
 		Run: r.id, Proposal: r.proposal.String(), Gate: r.gate.Gate, Stage: s.Stage, Digest: r.digest, Meaning: s.Meaning, Action: string(r.action)}
 }
 
 // SignRequests returns the sign requests of an open, gated run, one per
 // stage, for the runtime to hand to approvers.
-func (c *Core) SignRequests(runID string) ([]*format.SignRequest, error) {
+func (c *Core) SignRequests(runID string) ([]*signreq.Request, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	r := c.st.runs[runID]
 	if r == nil || !r.open || r.gate == nil {
-		return nil, fmt.Errorf("run %s is not parked at a gate", runID)
+		return nil, fmt.Errorf("run %s is %w", runID, ErrNotParked)
 	}
-	var out []*format.SignRequest
+	var out []*signreq.Request
 	for _, s := range r.gate.Stages {
 		out = append(out, c.request(r, s))
 	}
@@ -297,14 +298,14 @@ func (c *Core) SignRequests(runID string) ([]*format.SignRequest, error) {
 }
 
 // ExecuteRequest returns the request an executor signs to execute a run.
-func (c *Core) ExecuteRequest(runID string) (*format.SignRequest, error) {
+func (c *Core) ExecuteRequest(runID string) (*signreq.Request, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	r := c.st.runs[runID]
 	if r == nil || !r.open {
-		return nil, fmt.Errorf("run %s is not open", runID)
+		return nil, fmt.Errorf("run %s is %w", runID, ErrNotOpen)
 	}
-	return &format.SignRequest{Format: format.SignRequestFormat, Version: 1, Purpose: format.PurposeExecute, Bundle: c.st.genesis.String(),
+	return &signreq.Request{Format: signreq.RequestFormat, Version: 1, Purpose: format.PurposeExecute, Bundle: c.st.genesis.String(),
 		Run: r.id, Proposal: r.proposal.String(), Digest: r.digest, Action: string(r.action)}, nil
 }
 
@@ -561,7 +562,7 @@ func (c *Core) RotateLogKey(next crypto.Signer) (int64, error) {
 		return 0, err
 	}
 	if c.closed {
-		return 0, errors.New("core is closed")
+		return 0, ErrClosed
 	}
 	at := c.now()
 	if at < c.chain.LastTime() {

@@ -19,22 +19,33 @@
 // four-eyes (the governance gate of the genesis record before any policy
 // exists). Nothing a run or an agent passes in can define or relax a gate.
 //
-// A typical embedding:
+// A typical embedding, every error checked in real code:
 //
 //	heads := enforce.NewFileHeadStore("/var/lib/countersign-head/head") // not inside dir
-//	core, _ := enforce.Open(enforce.Config{Dir: dir, LogKey: logKey, HeadStore: heads})
-//	req, _ := core.Propose(run, action, summary, "", proposerStatement)
-//	// ... send req to approvers; each returns a signed statement
-//	dec, err := core.SignOff(signed)       // errors.Is(err, enforce.ErrRefused) on refusal
+//	core, err := enforce.Open(enforce.Config{Dir: dir, LogKey: logKey, HeadStore: heads})
+//	dec, err := core.Propose(run, action, summary, "", proposerStatement)
+//	// dec.Requests (or core.SignRequests(run) later) go to the approvers;
+//	// each returns a signed statement
+//	dec, err = core.SignOff(signed)        // errors.Is(err, enforce.ErrRefused) on refusal
+//	req, err := core.ExecuteRequest(run)   // what the executor signs
 //	dec, err = core.Execute(execStatement) // refused until every stage has its quorum
-//	core.Export(w)                          // a bundle with its final seal
+//	err = core.Export(w)                   // a bundle with its final seal
+//
+// Errors a runtime branches on are sentinels, tested with errors.Is:
+// ErrRefused (and *Refusal, with its code) for a decision against the
+// caller, ErrRunExists and ErrReplayed for a proposal or statement already
+// recorded (a retry that has already happened), ErrNotParked and ErrNotOpen
+// for a run in the wrong state, ErrAlreadyEnrolled, ErrClosed,
+// ErrJournalExists from Create, ErrHeadNotKept and ErrJournalBroken when a
+// write's outcome is unknown until the journal is reopened, and
+// ErrJournalTampered (a *JournalError) from Open.
 package enforce
 
 import (
 	"errors"
 	"fmt"
 
-	"github.com/countersign/countersign/format"
+	"github.com/countersign/countersign/format/signreq"
 )
 
 // Refusal codes (SPEC.md §6.7).
@@ -60,6 +71,22 @@ const (
 // ErrRefused is wrapped by every refusal: the attempt was recorded with
 // its outcome, and had no effect.
 var ErrRefused = errors.New("refused")
+
+// ErrNotParked is returned by SignRequests for a run that is not open at a
+// gate: unknown, finished, or past its gates.
+var ErrNotParked = errors.New("not parked at a gate")
+
+// ErrNotOpen is returned by ExecuteRequest for a run that is unknown or
+// already finished.
+var ErrNotOpen = errors.New("not open")
+
+// ErrAlreadyEnrolled is returned by Enrol for a key that is already
+// enrolled (a key belongs to one principal, ever) or a principal already
+// enrolled with another kind, name or team.
+var ErrAlreadyEnrolled = errors.New("already enrolled")
+
+// ErrClosed is returned by every call on a Core after Close.
+var ErrClosed = errors.New("core is closed")
 
 // ErrUnattributable is returned for a submission the core cannot attribute
 // to an enrolled principal (a bad signature, an unknown key, a statement
@@ -103,5 +130,5 @@ type Decision struct {
 	Execution int64
 	// Requests are the sign requests of a run parked at its gate, one per
 	// stage, after an accepted proposal.
-	Requests []*format.SignRequest
+	Requests []*signreq.Request
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/countersign/countersign/enforce"
 	"github.com/countersign/countersign/format"
+	"github.com/countersign/countersign/format/signreq"
 	"github.com/countersign/countersign/verifier"
 )
 
@@ -123,7 +124,7 @@ func (o *org) propose(run, maker string, action []byte, summary map[string]strin
 	return o.core.Propose(run, action, summary, beneficiary, st)
 }
 
-func (o *org) signoff(id string, req *format.SignRequest, meaning, reason string) (*enforce.Decision, error) {
+func (o *org) signoff(id string, req *signreq.Request, meaning, reason string) (*enforce.Decision, error) {
 	st, err := req.Statement(id, o.ppl[id].Name, format.FormatTime(o.clock), meaning, reason)
 	if err != nil {
 		o.t.Fatal(err)

@@ -97,7 +97,7 @@ func parseHead(b []byte) (*head, error) {
 		LKey   string `json:"lkey"`
 		Sig    string `json:"sig"`
 	}
-	if err := format.DecodeStrict(b, &raw, false); err != nil {
+	if err := format.DecodeJSON(b, &raw, format.Strict); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrHeadInvalid, err)
 	}
 	h := &head{seq: raw.Seq}

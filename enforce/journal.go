@@ -46,7 +46,7 @@ func openJournal(dir string, create bool) (*journal, error) {
 	f, err := os.OpenFile(path, flags, 0o600)
 	if err != nil {
 		if create && errors.Is(err, os.ErrExist) {
-			return nil, fmt.Errorf("a journal already exists at %s: open it instead of creating one", path)
+			return nil, fmt.Errorf("%w at %s: open it instead of creating one", ErrJournalExists, path)
 		}
 		return nil, fmt.Errorf("failed to open journal: %w", err)
 	}
@@ -114,15 +114,26 @@ func (j *journal) replay(ck *checked, fn func(line []byte) error) error {
 	return err
 }
 
-// errNotKept marks an append whose records are durable in the journal but
-// whose head could not be kept: the write happened, unacknowledged.
-var errNotKept = errors.New("records written to the journal but their head was not kept; reopen the journal")
+// ErrHeadNotKept marks an append whose records are durable in the journal
+// but whose head could not be kept: the write happened, unacknowledged. A
+// runtime that retries after reopening finds the records there (a proposal
+// retried is refused with ErrRunExists, a statement with ErrReplayed).
+var ErrHeadNotKept = errors.New("records written to the journal but their head was not kept; reopen the journal")
+
+// ErrJournalBroken is wrapped by every write after one whose outcome is
+// unknown (a failed sync, or ErrHeadNotKept): the core refuses writes until
+// the journal is reopened with Open.
+var ErrJournalBroken = errors.New("journal refuses writes until it is reopened")
+
+// ErrJournalExists is returned by Create when the directory already holds
+// a journal: open it instead.
+var ErrJournalExists = errors.New("a journal already exists")
 
 // append writes lines and makes them durable, then keeps the head, before
 // returning.
 func (j *journal) append(lines ...[]byte) error {
 	if j.broken != nil {
-		return fmt.Errorf("journal refuses writes until it is reopened: %w", j.broken)
+		return fmt.Errorf("%w: %w", ErrJournalBroken, j.broken)
 	}
 	var buf bytes.Buffer
 	for _, l := range lines {
@@ -144,7 +155,7 @@ func (j *journal) append(lines ...[]byte) error {
 	j.size += int64(n)
 	if j.synced != nil && len(lines) > 0 {
 		if err := j.synced(lines[len(lines)-1]); err != nil {
-			j.broken = fmt.Errorf("%w: %w", errNotKept, err)
+			j.broken = fmt.Errorf("%w: %w", ErrHeadNotKept, err)
 			return j.broken
 		}
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/countersign/countersign/enforce"
 	"github.com/countersign/countersign/format"
+	"github.com/countersign/countersign/format/produce"
 )
 
 // wholeLines returns the newline-terminated lines of b, newlines removed.
@@ -25,12 +26,12 @@ func wholeLines(b []byte) [][]byte {
 
 // rechain signs records again with the log key, each linked to the one
 // before: a journal as someone holding the log key could write it.
-func rechain(t *testing.T, recs []format.Fields) []byte {
+func rechain(t *testing.T, recs []produce.Fields) []byte {
 	var out []byte
 	var prev format.Hash
 	for i, f := range recs {
 		f.Seq, f.Prev = int64(i), prev
-		line, err := format.EncodeRecord(f, key("log"))
+		line, err := produce.EncodeRecord(f, key("log"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -40,14 +41,14 @@ func rechain(t *testing.T, recs []format.Fields) []byte {
 	return out
 }
 
-func fieldsOf(t *testing.T, journal []byte) []format.Fields {
-	var fs []format.Fields
+func fieldsOf(t *testing.T, journal []byte) []produce.Fields {
+	var fs []produce.Fields
 	for _, l := range wholeLines(journal) {
 		r, err := format.ParseRecord(l)
 		if err != nil {
 			t.Fatal(err)
 		}
-		fs = append(fs, format.Fields{Seq: r.Seq, Time: r.Time, Type: r.Type, Actor: r.Actor, Prev: r.Prev, Body: bytes.Clone(r.Body), Sigs: r.Sigs})
+		fs = append(fs, produce.Fields{Seq: r.Seq, Time: r.Time, Type: r.Type, Actor: r.Actor, Prev: r.Prev, Body: bytes.Clone(r.Body), Sigs: r.Sigs})
 	}
 	return fs
 }
@@ -87,15 +88,15 @@ func FuzzOpen(f *testing.F) {
 	fs := fieldsOf(t, clean)
 	for i := range fs {
 		if fs[i].Type == format.TypeAttempt {
-			bad := append([]format.Fields{}, fs...)
+			bad := append([]produce.Fields{}, fs...)
 			bad[i].Sigs = nil
 			f.Add(rechain(t, bad))
 			break
 		}
 	}
-	odd := append([]format.Fields{}, fs[:3]...)
-	odd = append(odd, format.Fields{Time: fs[2].Time, Type: format.TypeOutcome, Body: []byte(`{"attempt":99,"result":"accepted","code":"ok","detail":""}`)},
-		format.Fields{Time: fs[2].Time, Type: format.TypeExecution, Body: []byte(`{"run":"x","proposal":"` + format.Hash{}.String() + `","digest":"` + format.Hash{}.String() + `","attempt":1}`)})
+	odd := append([]produce.Fields{}, fs[:3]...)
+	odd = append(odd, produce.Fields{Time: fs[2].Time, Type: format.TypeOutcome, Body: []byte(`{"attempt":99,"result":"accepted","code":"ok","detail":""}`)},
+		produce.Fields{Time: fs[2].Time, Type: format.TypeExecution, Body: []byte(`{"run":"x","proposal":"` + format.Hash{}.String() + `","digest":"` + format.Hash{}.String() + `","attempt":1}`)})
 	f.Add(rechain(t, odd))
 
 	f.Fuzz(func(t *testing.T, journal []byte) {

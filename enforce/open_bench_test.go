@@ -8,6 +8,7 @@ import (
 
 	"github.com/countersign/countersign/enforce"
 	"github.com/countersign/countersign/format"
+	"github.com/countersign/countersign/format/produce"
 )
 
 // BenchmarkOpen1M measures Open on a journal of a million records: runs of
@@ -39,7 +40,7 @@ func benchmarkOpen(b *testing.B, records int64) {
 	j := readJournalB(b, dir)
 	lines := wholeLines(j)
 	genesis := format.RecordHash(lines[0])
-	chain, err := format.ResumeChain(genesis, lines[len(lines)-1], key("log"))
+	chain, err := produce.ResumeChain(genesis, lines[len(lines)-1], key("log"))
 	if err != nil {
 		b.Fatal(err)
 	}

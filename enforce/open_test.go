@@ -13,6 +13,7 @@ import (
 
 	"github.com/countersign/countersign/enforce"
 	"github.com/countersign/countersign/format"
+	"github.com/countersign/countersign/format/produce"
 	"github.com/countersign/countersign/verifier"
 )
 
@@ -117,7 +118,7 @@ func TestForgedApprovalsRefused(t *testing.T) {
 	seq, prev, at := last.Seq+1, last.Hash, last.Time
 	forge := func(typ, actor string, body any, sigs []format.Signed) []byte {
 		raw, _ := format.MarshalJSON(body)
-		line, err := format.EncodeRecord(format.Fields{Seq: seq, Time: at, Type: typ, Actor: actor, Prev: prev, Body: raw, Sigs: sigs}, intruder)
+		line, err := produce.EncodeRecord(produce.Fields{Seq: seq, Time: at, Type: typ, Actor: actor, Prev: prev, Body: raw, Sigs: sigs}, intruder)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -400,13 +401,13 @@ func resign(t *testing.T, good []byte, k ed25519.PrivateKey) []byte {
 		Bundle, Hash string
 		Seq          int64
 	}
-	if err := format.DecodeStrict(good, &struct {
+	if err := format.DecodeJSON(good, &struct {
 		Bundle *string `json:"bundle"`
 		Seq    *int64  `json:"seq"`
 		Hash   *string `json:"hash"`
 		LKey   string  `json:"lkey"`
 		Sig    string  `json:"sig"`
-	}{&h.Bundle, &h.Seq, &h.Hash, "", ""}, false); err != nil {
+	}{&h.Bundle, &h.Seq, &h.Hash, "", ""}, format.Strict); err != nil {
 		t.Fatal(err)
 	}
 	g, _ := format.ParseHash(h.Bundle)

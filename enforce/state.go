@@ -151,7 +151,7 @@ func (s *state) replay(line []byte) error {
 	if err != nil {
 		return err
 	}
-	body, err := format.DecodeBody(rec.Type, rec.Body, false)
+	body, err := format.DecodeBody(rec.Type, rec.Body, format.Strict)
 	if err != nil {
 		return err
 	}
@@ -179,7 +179,7 @@ func (s *state) replay(line []byte) error {
 		s.principals[b.Principal.ID].registrar = s.principals[b.Principal.ID].registrar || b.Registrar
 		s.keys[format.KeyIDOf(pub)] = &key{pub: pub, principal: b.Principal.ID}
 		for _, sig := range rec.Sigs {
-			if st, err := format.ParseStatement(sig.Stmt); err == nil && st.Purpose == format.PurposeEnrolWitness {
+			if st, err := format.ParseStatement(sig.Stmt, format.Strict); err == nil && st.Purpose == format.PurposeEnrolWitness {
 				for _, other := range st.SamePerson {
 					s.link(b.Principal.ID, other)
 				}
@@ -213,7 +213,7 @@ func (s *state) replay(line []byte) error {
 		s.applyOutcome(b)
 	case *format.Attempt:
 		p := &pendingAttempt{seq: rec.Seq, actor: rec.Actor, act: b.Act, run: b.Run}
-		if st, err := format.ParseStatement(rec.Sigs[0].Stmt); err == nil {
+		if st, err := format.ParseStatement(rec.Sigs[0].Stmt, format.Strict); err == nil {
 			p.stage = st.Stage
 		}
 		s.pending[rec.Seq] = p
@@ -257,7 +257,7 @@ func (s *state) applyChange(r *run) {
 	if err != nil {
 		return
 	}
-	ch, err := format.DecodeChange(a, false)
+	ch, err := format.DecodeChange(a, format.Strict)
 	if err != nil {
 		return
 	}
@@ -360,7 +360,7 @@ func nestedAmount(v []byte, depth int) bool {
 		return false
 	}
 	var x any
-	if err := format.DecodeStrict(v, &x, true); err != nil {
+	if err := format.DecodeJSON(v, &x, format.Lax); err != nil {
 		return true // what cannot be read cannot be judged
 	}
 	return holdsAmount(x)

@@ -1,10 +1,13 @@
 package format
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/big"
 	"regexp"
 	"strings"
+
+	"github.com/countersign/countersign/internal/strictjson"
 )
 
 // Change classes (SPEC.md §6.8): organisation and policy facts change only
@@ -72,7 +75,7 @@ type ControlAction struct {
 }
 
 // Control lifecycle roles (AG-259).
-var ControlRoles = []string{"build", "operate", "approve", "validate", "audit"}
+var controlRoles = []string{"build", "operate", "approve", "validate", "audit"}
 
 // RoleAction assigns or unassigns a control role.
 type RoleAction struct {
@@ -126,8 +129,8 @@ type SmallOrgReviewAction struct {
 	NextReviewBy string `json:"next_review_by"`
 }
 
-// ChangeTypes maps each change class to its action type.
-var ChangeTypes = map[string]func() any{
+// changeTypes maps each change class to its action type.
+var changeTypes = map[string]func() any{
 	ClassPolicy:         func() any { return new(PolicyAction) },
 	ClassControl:        func() any { return new(ControlAction) },
 	ClassRole:           func() any { return new(RoleAction) },
@@ -138,13 +141,13 @@ var ChangeTypes = map[string]func() any{
 }
 
 // DecodeChange decodes the action of a change class strictly.
-func DecodeChange(a *Action, lax bool) (any, error) {
-	mk, ok := ChangeTypes[a.Class]
+func DecodeChange(a *Action, mode Mode) (any, error) {
+	mk, ok := changeTypes[a.Class]
 	if !ok {
 		return nil, fmt.Errorf("%w: unknown change class %q", ErrMalformed, a.Class)
 	}
 	v := mk()
-	if err := DecodeStrict(a.Raw, v, lax); err != nil {
+	if err := DecodeJSON(a.Raw, v, mode); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -174,8 +177,8 @@ func (a *Action) NestedMember(names ...string) bool {
 		switch {
 		case found || len(v) == 0:
 		case v[0] == '{':
-			eachMember(v, func(key, val []byte) bool {
-				k, _ := unquote(key)
+			strictjson.EachMember(v, func(key, val []byte) bool {
+				k, _ := strictjson.Unquote(key)
 				for _, n := range names {
 					if k == n {
 						found = true
@@ -185,13 +188,13 @@ func (a *Action) NestedMember(names ...string) bool {
 				return !found
 			})
 		case v[0] == '[':
-			eachElement(v, func(el []byte) bool {
+			strictjson.EachElement(v, func(el []byte) bool {
 				walk(el)
 				return !found
 			})
 		}
 	}
-	eachMember(a.Raw, func(_, val []byte) bool {
+	strictjson.EachMember(a.Raw, func(_, val []byte) bool {
 		walk(val)
 		return !found
 	})
@@ -208,4 +211,43 @@ func ParseDecimal(s string) (*big.Rat, error) {
 		return nil, fmt.Errorf("%w: %q is not a decimal amount", ErrMalformed, s)
 	}
 	return r, nil
+}
+
+// Action is a parsed action (SPEC.md §6.6): its class and its members as
+// raw JSON.
+type Action struct {
+	Class   string
+	Members map[string]json.RawMessage
+	Raw     []byte
+}
+
+// ParseAction parses action bytes strictly: the JSON subset, an object with
+// a string member "class".
+func ParseAction(b []byte) (*Action, error) {
+	if err := strictjson.ValidateObject(b, strictjson.Limits{}); err != nil {
+		return nil, fmt.Errorf("action: %w: %w", ErrMalformed, err)
+	}
+	a := &Action{Members: map[string]json.RawMessage{}, Raw: b}
+	strictjson.EachMember(b, func(key, val []byte) bool {
+		k, _ := strictjson.Unquote(key)
+		a.Members[k] = json.RawMessage(val)
+		return true
+	})
+	cls, ok := a.Members["class"]
+	if !ok {
+		return nil, malformed("action has no class")
+	}
+	if a.Class, ok = strictjson.Unquote(cls); !ok || a.Class == "" {
+		return nil, malformed("action class is not a string")
+	}
+	return a, nil
+}
+
+// Text returns the string value of member name, and whether it is one.
+func (a *Action) Text(name string) (string, bool) {
+	v, ok := a.Members[name]
+	if !ok {
+		return "", false
+	}
+	return strictjson.Unquote(v)
 }

@@ -23,7 +23,7 @@ const (
 
 // Seek table constants (SPEC.md §2.3).
 const (
-	SeekTableMagic = 0x184D2A5C
+	seekTableMagic = 0x184D2A5C
 	seekEntrySize  = 28
 	seekFooterSize = 16
 	seekFooter     = "CSBSEEK1"
@@ -55,18 +55,6 @@ func parseFrameInfo(b []byte) FrameInfo {
 		FirstSeq: int64(binary.LittleEndian.Uint64(b[16:])),
 		Count:    binary.LittleEndian.Uint32(b[24:]),
 	}
-}
-
-// AppendSeekTable appends the seek-table skippable frame for entries.
-func AppendSeekTable(dst []byte, entries []FrameInfo) []byte {
-	dst = binary.LittleEndian.AppendUint32(dst, SeekTableMagic)
-	dst = binary.LittleEndian.AppendUint32(dst, uint32(seekEntrySize*len(entries)+seekFooterSize))
-	for _, e := range entries {
-		dst = e.append(dst)
-	}
-	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(entries)))
-	dst = binary.LittleEndian.AppendUint32(dst, 0)
-	return append(dst, seekFooter...)
 }
 
 // ErrNotBundle is returned for input that is not a bundle at all: not zstd,
@@ -398,7 +386,7 @@ func (r *Reader) readSkippable(start int64, magic uint32) error {
 	}
 	r.off += 8
 	size := int64(binary.LittleEndian.Uint32(hdr[4:]))
-	if magic != SeekTableMagic {
+	if magic != seekTableMagic {
 		r.problem(start, "unknown skippable frame (magic %#x)", magic)
 		if _, err := io.CopyN(io.Discard, r.br, size); err != nil {
 			return r.problem(start, "truncated skippable frame")

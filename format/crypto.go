@@ -181,3 +181,6 @@ func Verify(pub ed25519.PublicKey, prefix string, data, sig []byte) bool {
 	k := &PublicKey{raw: pub, negA: new(edwards25519.Point).Negate(a)}
 	return k.Verify(prefix, data, sig)
 }
+
+// HexKey writes a public key as the format does.
+func HexKey(pub ed25519.PublicKey) string { return string(appendHex(nil, pub)) }

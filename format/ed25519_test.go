@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"filippo.io/edwards25519"
-
 	"github.com/countersign/countersign/fixtures"
 	"github.com/countersign/countersign/format"
 )

@@ -1,4 +1,4 @@
-package format
+package format_test
 
 import (
 	"bytes"
@@ -7,6 +7,9 @@ import (
 	"errors"
 	"io"
 	"testing"
+
+	"github.com/countersign/countersign/format"
+	"github.com/countersign/countersign/format/produce"
 )
 
 func testKey(name string) ed25519.PrivateKey {
@@ -14,23 +17,23 @@ func testKey(name string) ed25519.PrivateKey {
 	return ed25519.NewKeyFromSeed(seed[:])
 }
 
-func genesisFor(t *testing.T, logKey ed25519.PrivateKey) (*Chain, []byte) {
+func genesisFor(t *testing.T, logKey ed25519.PrivateKey) (*produce.Chain, []byte) {
 	t.Helper()
 	at := "2026-11-02T09:00:00.000Z"
-	g := &Genesis{Format: FormatName, Version: Version, BundleID: "test", Org: Org{Name: "Org", TZ: "Europe/Paris"}, LogKey: HexKey(logKey.Public().(ed25519.PublicKey)), Governance: Governance{N: 2}}
-	var sigs []Signed
+	g := &format.Genesis{Format: format.FormatName, Version: format.Version, BundleID: "test", Org: format.Org{Name: "Org", TZ: "Europe/Paris"}, LogKey: format.HexKey(logKey.Public().(ed25519.PublicKey)), Governance: format.Governance{N: 2}}
+	var sigs []format.Signed
 	for _, id := range []string{"reg.a", "reg.b"} {
 		k := testKey(id)
-		g.Registrars = append(g.Registrars, Registrar{ID: id, Kind: KindHuman, Name: id, Team: "registry", Key: HexKey(k.Public().(ed25519.PublicKey))})
+		g.Registrars = append(g.Registrars, format.Registrar{ID: id, Kind: format.KindHuman, Name: id, Team: "registry", Key: format.HexKey(k.Public().(ed25519.PublicKey))})
 		reg := true
-		st := &Statement{Purpose: PurposeEnrolSelf, Bundle: Hash{}.String(), Principal: id, Name: id, Time: at, Key: HexKey(k.Public().(ed25519.PublicKey)), Kind: KindHuman, Team: "registry", Registrar: &reg}
-		s, err := SignStatement(st, k)
+		st := &format.Statement{Purpose: format.PurposeEnrolSelf, Bundle: format.Hash{}.String(), Principal: id, Name: id, Time: at, Key: format.HexKey(k.Public().(ed25519.PublicKey)), Kind: format.KindHuman, Team: "registry", Registrar: &reg}
+		s, err := format.SignStatement(st, k)
 		if err != nil {
 			t.Fatal(err)
 		}
 		sigs = append(sigs, s)
 	}
-	c, line, err := NewChain(g, sigs, at, logKey)
+	c, line, err := produce.NewChain(g, sigs, at, logKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +45,7 @@ func TestRoundTrip(t *testing.T) {
 	c, g := genesisFor(t, logKey)
 	lines := [][]byte{g}
 	for i := 0; i < 3000; i++ {
-		l, err := c.Append("2026-11-02T09:00:01.000Z", TypeNote, "", &Note{Code: "test", Text: "hello <&> \u00e9"}, nil)
+		l, err := c.Append("2026-11-02T09:00:01.000Z", format.TypeNote, "", &format.Note{Code: "test", Text: "hello <&> \u00e9"}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -58,7 +61,7 @@ func TestRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	w := NewBundleWriter(&buf)
+	w := produce.NewBundleWriter(&buf)
 	for _, l := range lines {
 		if err := w.WriteRecord(l); err != nil {
 			t.Fatal(err)
@@ -67,12 +70,12 @@ func TestRoundTrip(t *testing.T) {
 	if err := w.Finish(tr); err != nil {
 		t.Fatal(err)
 	}
-	r := NewReader(bytes.NewReader(buf.Bytes()))
-	var problems []*ContainerError
-	r.OnProblem = func(e *ContainerError) { problems = append(problems, e) }
+	r := format.NewReader(bytes.NewReader(buf.Bytes()))
+	var problems []*format.ContainerError
+	r.OnProblem = func(e *format.ContainerError) { problems = append(problems, e) }
 	n := 0
 	pub := logKey.Public().(ed25519.PublicKey)
-	var prev Hash
+	var prev format.Hash
 	for {
 		l, err := r.Next()
 		if errors.Is(err, io.EOF) {
@@ -82,26 +85,26 @@ func TestRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 		if n == len(lines) {
-			if !IsTrailer(l.Bytes) {
+			if !format.IsTrailer(l.Bytes) {
 				t.Fatalf("line %d is not the trailer", n)
 			}
-			if _, err := ParseTrailer(l.Bytes); err != nil {
+			if _, err := format.ParseTrailer(l.Bytes); err != nil {
 				t.Fatal(err)
 			}
 			n++
 			continue
 		}
-		rec, err := ParseRecord(l.Bytes)
+		rec, err := format.ParseRecord(l.Bytes)
 		if err != nil {
 			t.Fatalf("line %d: %v", n, err)
 		}
 		if rec.Seq != int64(n) || rec.Prev != prev {
 			t.Fatalf("line %d: seq %d", n, rec.Seq)
 		}
-		if !Verify(pub, PrefixEnvelope, rec.Unsigned(), rec.LSig) {
+		if !format.Verify(pub, format.PrefixEnvelope, rec.Unsigned(), rec.LSig) {
 			t.Fatalf("line %d: envelope signature does not verify", n)
 		}
-		if _, err := DecodeBody(rec.Type, rec.Body, false); err != nil {
+		if _, err := format.DecodeBody(rec.Type, rec.Body, format.Strict); err != nil {
 			t.Fatalf("line %d: %v", n, err)
 		}
 		prev = rec.Hash
@@ -116,33 +119,33 @@ func TestRoundTrip(t *testing.T) {
 }
 
 func TestStatementMinorVersionMembers(t *testing.T) {
-	st := []byte(`{"purpose":"execute","bundle":"` + Hash{}.String() + `","principal":"a","name":"A","time":"2026-11-02T09:00:00.000Z","run":"r","proposal":"` + Hash{}.String() + `","action":"` + Hash{}.String() + `","added_in_1_1":"x"}`)
-	if _, err := ParseStatement(st); !errors.Is(err, ErrMalformed) {
+	st := []byte(`{"purpose":"execute","bundle":"` + format.Hash{}.String() + `","principal":"a","name":"A","time":"2026-11-02T09:00:00.000Z","run":"r","proposal":"` + format.Hash{}.String() + `","action":"` + format.Hash{}.String() + `","added_in_1_1":"x"}`)
+	if _, err := format.ParseStatement(st, format.Strict); !errors.Is(err, format.ErrMalformed) {
 		t.Fatalf("a 1.0 reader accepted an unknown member: %v", err)
 	}
-	if _, err := ParseStatementLax(st, true); err != nil {
+	if _, err := format.ParseStatement(st, format.Lax); err != nil {
 		t.Fatalf("a newer minor version's member was refused: %v", err)
 	}
-	missing := []byte(`{"purpose":"execute","bundle":"` + Hash{}.String() + `","principal":"a","name":"A","time":"2026-11-02T09:00:00.000Z","run":"r","added":"x","more":"y"}`)
-	if _, err := ParseStatementLax(missing, true); !errors.Is(err, ErrMalformed) {
+	missing := []byte(`{"purpose":"execute","bundle":"` + format.Hash{}.String() + `","principal":"a","name":"A","time":"2026-11-02T09:00:00.000Z","run":"r","added":"x","more":"y"}`)
+	if _, err := format.ParseStatement(missing, format.Lax); !errors.Is(err, format.ErrMalformed) {
 		t.Fatalf("lax parsing dropped a required member: %v", err)
 	}
 }
 
 func TestLaxBodyRefusesCaseTwins(t *testing.T) {
 	body := []byte(`{"code":"a","text":"b","Code":"evil","extra":"ok"}`)
-	if _, err := DecodeBody(TypeNote, body, true); !errors.Is(err, ErrMalformed) {
+	if _, err := format.DecodeBody(format.TypeNote, body, format.Lax); !errors.Is(err, format.ErrMalformed) {
 		t.Fatalf("a member differing only in case was accepted: %v", err)
 	}
-	n, err := DecodeBody(TypeNote, []byte(`{"code":"a","text":"b","extra":"ok"}`), true)
-	if err != nil || n.(*Note).Code != "a" {
+	n, err := format.DecodeBody(format.TypeNote, []byte(`{"code":"a","text":"b","extra":"ok"}`), format.Lax)
+	if err != nil || n.(*format.Note).Code != "a" {
 		t.Fatalf("a newer version's extra member was refused: %v", err)
 	}
 }
 
 func TestEscapedMemberNames(t *testing.T) {
-	n, err := DecodeBody(TypeNote, []byte(`{"c\u006fde":"a","text":"b"}`), false)
-	if err != nil || n.(*Note).Code != "a" {
+	n, err := format.DecodeBody(format.TypeNote, []byte(`{"c\u006fde":"a","text":"b"}`), format.Strict)
+	if err != nil || n.(*format.Note).Code != "a" {
 		t.Fatalf("an escaped member name was not read as the member: %v", err)
 	}
 }

@@ -2,12 +2,12 @@ package format
 
 import (
 	"bytes"
-	"crypto"
-	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
+
+	"github.com/countersign/countersign/internal/strictjson"
 )
 
 // ErrMalformed marks a record, statement, seal or action outside the format
@@ -66,13 +66,13 @@ func ParseRecord(line []byte) (*Record, error) {
 	if len(line) > MaxLine {
 		return nil, malformed("line of %d bytes exceeds %d", len(line), MaxLine)
 	}
-	if err := ValidateJSONObject(line, JSONLimits{}); err != nil {
+	if err := strictjson.ValidateObject(line, strictjson.Limits{}); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
 	r := &Record{Line: line, Hash: RecordHash(line)}
 	var perr error
 	k := 0
-	eachMember(line, func(key, val []byte) bool {
+	strictjson.EachMember(line, func(key, val []byte) bool {
 		if k < len(envelopeKeys) && envelopeKeys[k] == `"sigs"` && string(key) != `"sigs"` {
 			k++ // sigs is absent
 		}
@@ -101,20 +101,20 @@ func (r *Record) setEnvelope(key string, val []byte) error {
 	var err error
 	switch key {
 	case `"seq"`:
-		r.Seq, ok = parseInt(val)
+		r.Seq, ok = strictjson.ParseInt(val)
 		if !ok || r.Seq < 0 {
 			return malformed("seq is not a non-negative integer")
 		}
 	case `"time"`:
-		if r.Time, ok = unquote(val); !ok || !ValidTime(r.Time) {
+		if r.Time, ok = strictjson.Unquote(val); !ok || !ValidTime(r.Time) {
 			return malformed("time %s is not YYYY-MM-DDTHH:MM:SS.mmmZ", val)
 		}
 	case `"type"`:
-		if r.Type, ok = unquote(val); !ok {
+		if r.Type, ok = strictjson.Unquote(val); !ok {
 			return malformed("type is not a string")
 		}
 	case `"actor"`:
-		if r.Actor, ok = unquote(val); !ok || (r.Actor != "" && !ValidID(r.Actor)) {
+		if r.Actor, ok = strictjson.Unquote(val); !ok || (r.Actor != "" && !ValidID(r.Actor)) {
 			return malformed("actor %s is not an identifier", val)
 		}
 	case `"prev"`:
@@ -133,7 +133,7 @@ func (r *Record) setEnvelope(key string, val []byte) error {
 			return malformed("lkey: %v", err)
 		}
 	case `"lsig"`:
-		s, ok := unquote(val)
+		s, ok := strictjson.Unquote(val)
 		if !ok {
 			return malformed("lsig is not a string")
 		}
@@ -145,7 +145,7 @@ func (r *Record) setEnvelope(key string, val []byte) error {
 }
 
 func hashField(val []byte) (Hash, error) {
-	s, ok := unquote(val)
+	s, ok := strictjson.Unquote(val)
 	if !ok {
 		return Hash{}, errors.New("not a string")
 	}
@@ -157,7 +157,7 @@ func (r *Record) setSigs(val []byte) error {
 		return malformed("sigs is not an array")
 	}
 	var perr error
-	eachElement(val, func(el []byte) bool {
+	strictjson.EachElement(val, func(el []byte) bool {
 		if len(r.Sigs) == MaxSigs {
 			perr = malformed("more than %d statements", MaxSigs)
 			return false
@@ -169,7 +169,7 @@ func (r *Record) setSigs(val []byte) error {
 			perr = malformed("sigs element is not an object")
 			return false
 		}
-		eachMember(el, func(key, v []byte) bool {
+		strictjson.EachMember(el, func(key, v []byte) bool {
 			if i >= len(want) || string(key) != want[i] {
 				perr = malformed("sigs element member %s out of place", key)
 				return false
@@ -181,12 +181,12 @@ func (r *Record) setSigs(val []byte) error {
 			case `"key"`:
 				s.Key, err = hashField(v)
 			case `"stmt"`:
-				if s.Stmt, ok = unquoteBytes(v); !ok {
+				if s.Stmt, ok = strictjson.UnquoteBytes(v); !ok {
 					err = errors.New("not a string")
 				}
 			case `"sig"`:
 				var str string
-				if str, ok = unquote(v); !ok {
+				if str, ok = strictjson.Unquote(v); !ok {
 					err = errors.New("not a string")
 				} else {
 					s.Sig, err = ParseSignature(str)
@@ -266,68 +266,6 @@ func ValidID(s string) bool {
 		}
 	}
 	return true
-}
-
-// Fields is what a producer decides for a record; EncodeRecord turns it into
-// a signed line.
-type Fields struct {
-	Seq   int64
-	Time  string
-	Type  string
-	Actor string
-	Prev  Hash
-	Body  []byte // compact JSON object
-	Sigs  []Signed
-}
-
-// EncodeRecord writes f as a record line and signs its envelope with the
-// log key (§3.2, §3.3). It does not judge f: a fixture may encode any
-// record, valid or not.
-func EncodeRecord(f Fields, logKey crypto.Signer) ([]byte, error) {
-	pub, ok := logKey.Public().(ed25519.PublicKey)
-	if !ok {
-		return nil, errors.New("log key is not an Ed25519 key")
-	}
-	b := make([]byte, 0, 256+len(f.Body)+len(f.Sigs)*400)
-	b = append(b, `{"seq":`...)
-	b = strconv.AppendInt(b, f.Seq, 10)
-	b = append(b, `,"time":`...)
-	b = AppendString(b, f.Time)
-	b = append(b, `,"type":`...)
-	b = AppendString(b, f.Type)
-	b = append(b, `,"actor":`...)
-	b = AppendString(b, f.Actor)
-	b = append(b, `,"prev":"`...)
-	b = append(b, f.Prev.String()...)
-	b = append(b, `","body":`...)
-	b = append(b, f.Body...)
-	if len(f.Sigs) > 0 {
-		b = append(b, `,"sigs":[`...)
-		for i, s := range f.Sigs {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, `{"key":"`...)
-			b = append(b, s.Key.String()...)
-			b = append(b, `","stmt":`...)
-			b = AppendString(b, string(s.Stmt))
-			b = append(b, `,"sig":"`...)
-			b = appendHex(b, s.Sig)
-			b = append(b, `"}`...)
-		}
-		b = append(b, ']')
-	}
-	b = append(b, `,"lkey":"`...)
-	b = append(b, KeyIDOf(pub).String()...)
-	b = append(b, '"', '}')
-	sig, err := logKey.Sign(nil, Message(PrefixEnvelope, b), crypto.Hash(0))
-	if err != nil {
-		return nil, fmt.Errorf("failed to sign envelope: %w", err)
-	}
-	b = b[:len(b)-1]
-	b = append(b, `,"lsig":"`...)
-	b = appendHex(b, sig)
-	return append(b, '"', '}'), nil
 }
 
 func appendHex(dst, src []byte) []byte {

@@ -1,11 +1,10 @@
 package format
 
 import (
-	"crypto"
-	"crypto/ed25519"
-	"errors"
 	"fmt"
 	"strconv"
+
+	"github.com/countersign/countersign/internal/strictjson"
 )
 
 // Seal kinds (SPEC.md §7.1).
@@ -29,22 +28,22 @@ type Seal struct {
 // Encode returns the seal's exact bytes.
 func (s *Seal) Encode() []byte {
 	b := []byte(`{"kind":`)
-	b = AppendString(b, s.Kind)
+	b = strictjson.AppendString(b, s.Kind)
 	b = append(b, `,"bundle":`...)
-	b = AppendString(b, s.Bundle)
+	b = strictjson.AppendString(b, s.Bundle)
 	b = append(b, `,"count":`...)
 	b = strconv.AppendInt(b, s.Count, 10)
 	b = append(b, `,"head":`...)
-	b = AppendString(b, s.Head)
+	b = strictjson.AppendString(b, s.Head)
 	b = append(b, `,"time":`...)
-	b = AppendString(b, s.Time)
+	b = strictjson.AppendString(b, s.Time)
 	return append(b, '}')
 }
 
 // ParseSeal parses seal bytes strictly.
 func ParseSeal(b []byte) (*Seal, error) {
 	s := &Seal{}
-	if err := DecodeStrict(b, s, false); err != nil {
+	if err := DecodeJSON(b, s, Strict); err != nil {
 		return nil, fmt.Errorf("seal: %w", err)
 	}
 	if s.Kind != SealPeriodic && s.Kind != SealExport {
@@ -75,35 +74,6 @@ type Trailer struct {
 	Line []byte
 }
 
-// EncodeTrailer signs seal with the log key and returns the trailer line.
-func EncodeTrailer(seal *Seal, logKey crypto.Signer) ([]byte, error) {
-	pub, ok := logKey.Public().(ed25519.PublicKey)
-	if !ok {
-		return nil, errors.New("log key is not an Ed25519 key")
-	}
-	raw := seal.Encode()
-	sig, err := logKey.Sign(nil, Message(PrefixSeal, raw), crypto.Hash(0))
-	if err != nil {
-		return nil, fmt.Errorf("failed to sign seal: %w", err)
-	}
-	b := []byte(`{"seal":`)
-	b = AppendString(b, string(raw))
-	b = append(b, `,"lkey":"`...)
-	b = append(b, KeyIDOf(pub).String()...)
-	b = append(b, `","sig":"`...)
-	b = appendHex(b, sig)
-	return append(b, '"', '}'), nil
-}
-
-// SignSeal returns the hex signature of a seal, for a periodic seal body.
-func SignSeal(seal *Seal, logKey crypto.Signer) (string, error) {
-	sig, err := logKey.Sign(nil, Message(PrefixSeal, seal.Encode()), crypto.Hash(0))
-	if err != nil {
-		return "", fmt.Errorf("failed to sign seal: %w", err)
-	}
-	return string(appendHex(nil, sig)), nil
-}
-
 // ParseTrailer parses a trailer or checkpoint line strictly. It does not
 // verify the signature.
 func ParseTrailer(line []byte) (*Trailer, error) {
@@ -115,7 +85,7 @@ func ParseTrailer(line []byte) (*Trailer, error) {
 	if len(line) > MaxLine {
 		return nil, malformed("trailer too long")
 	}
-	if err := DecodeStrict(line, &raw, false); err != nil {
+	if err := DecodeJSON(line, &raw, Strict); err != nil {
 		return nil, fmt.Errorf("trailer: %w", err)
 	}
 	t := &Trailer{Line: line}

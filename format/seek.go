@@ -24,8 +24,8 @@ type Index struct {
 	dec     *zstd.Decoder
 }
 
-// MaxSeekEntries bounds the seek table a reader will load (2^24 frames).
-const MaxSeekEntries = 1 << 24
+// maxSeekEntries bounds the seek table a reader will load (2^24 frames).
+const maxSeekEntries = 1 << 24
 
 // OpenIndex reads the seek table at the end of a bundle of the given size.
 func OpenIndex(r io.ReaderAt, size int64) (*Index, error) {
@@ -40,7 +40,7 @@ func OpenIndex(r io.ReaderAt, size int64) (*Index, error) {
 		return nil, &ContainerError{Offset: size - seekFooterSize, Msg: "no seek table at the end of the file"}
 	}
 	n := int64(binary.LittleEndian.Uint32(foot[0:]))
-	if n > MaxSeekEntries {
+	if n > maxSeekEntries {
 		return nil, &ContainerError{Offset: size - seekFooterSize, Msg: "seek table too large"}
 	}
 	start := size - seekFooterSize - n*seekEntrySize - 8
@@ -51,7 +51,7 @@ func OpenIndex(r io.ReaderAt, size int64) (*Index, error) {
 	if _, err := r.ReadAt(table, start); err != nil {
 		return nil, fmt.Errorf("failed to read seek table: %w", err)
 	}
-	if binary.LittleEndian.Uint32(table) != SeekTableMagic || int64(binary.LittleEndian.Uint32(table[4:])) != n*seekEntrySize+seekFooterSize {
+	if binary.LittleEndian.Uint32(table) != seekTableMagic || int64(binary.LittleEndian.Uint32(table[4:])) != n*seekEntrySize+seekFooterSize {
 		return nil, &ContainerError{Offset: start, Msg: "seek table header does not match its footer"}
 	}
 	ix := &Index{r: r, size: size}

@@ -1,9 +1,12 @@
-package format
+package format_test
 
 import (
 	"bytes"
 	"errors"
 	"testing"
+
+	"github.com/countersign/countersign/format"
+	"github.com/countersign/countersign/format/produce"
 )
 
 func TestIndexSeeks(t *testing.T) {
@@ -11,7 +14,7 @@ func TestIndexSeeks(t *testing.T) {
 	c, g := genesisFor(t, logKey)
 	lines := [][]byte{g}
 	for i := 0; i < 2500; i++ {
-		l, err := c.Append("2026-11-02T09:00:01.000Z", TypeNote, "", &Note{Code: "n", Text: "note"}, nil)
+		l, err := c.Append("2026-11-02T09:00:01.000Z", format.TypeNote, "", &format.Note{Code: "n", Text: "note"}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -19,7 +22,7 @@ func TestIndexSeeks(t *testing.T) {
 	}
 	tr, _ := c.Trailer("2026-11-02T09:00:02.000Z")
 	var buf bytes.Buffer
-	w := NewBundleWriter(&buf)
+	w := produce.NewBundleWriter(&buf)
 	w.FrameRecords = 100
 	for _, l := range lines {
 		if err := w.WriteRecord(l); err != nil {
@@ -30,7 +33,7 @@ func TestIndexSeeks(t *testing.T) {
 		t.Fatal(err)
 	}
 	data := buf.Bytes()
-	ix, err := OpenIndex(bytes.NewReader(data), int64(len(data)))
+	ix, err := format.OpenIndex(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,18 +58,18 @@ func TestIndexSeeks(t *testing.T) {
 	// A seek table that lies about a frame's record count is caught when
 	// that frame is read.
 	bad := append([]byte{}, data...)
-	entry := len(bad) - seekFooterSize - 27*seekEntrySize + 5*seekEntrySize
-	bad[entry+24]++ // count of frame 5
-	ix2, err := OpenIndex(bytes.NewReader(bad), int64(len(bad)))
+	entry := len(bad) - 16 - 27*28 + 5*28 // a 16-byte footer after 27 entries of 28 bytes (SPEC.md §2.3)
+	bad[entry+24]++                       // count of frame 5
+	ix2, err := format.OpenIndex(bytes.NewReader(bad), int64(len(bad)))
 	if err == nil {
 		_, err = ix2.Frame(5)
 	}
-	var ce *ContainerError
+	var ce *format.ContainerError
 	if !errors.As(err, &ce) {
 		t.Fatalf("lying seek table: want a container error, got %v", err)
 	}
 	// No seek table at all.
-	if _, err := OpenIndex(bytes.NewReader(data[:len(data)-3]), int64(len(data)-3)); !errors.As(err, &ce) {
+	if _, err := format.OpenIndex(bytes.NewReader(data[:len(data)-3]), int64(len(data)-3)); !errors.As(err, &ce) {
 		t.Fatalf("cut seek table: %v", err)
 	}
 }

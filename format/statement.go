@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/countersign/countersign/internal/strictjson"
 )
 
 // Statement purposes (SPEC.md §5).
@@ -78,8 +80,8 @@ type Statement struct {
 
 var commonMembers = []string{"purpose", "bundle", "principal", "name", "time"}
 
-// PurposeMembers lists the members each purpose adds to the common ones.
-var PurposeMembers = map[string][]string{
+// purposeMembers lists the members each purpose adds to the common ones.
+var purposeMembers = map[string][]string{
 	PurposeEnrolSelf:    {"key", "kind", "team", "registrar"},
 	PurposeEnrolWitness: {"subject", "subject_name", "kind", "team", "key", "registrar"},
 	PurposeRevoke:       {"subject", "key", "reason"},
@@ -92,27 +94,25 @@ var PurposeMembers = map[string][]string{
 	PurposePersonnel:    {"subject", "event", "effective", "team"},
 }
 
-// PurposeOptional lists the optional members of each purpose: a statement
+// purposeOptional lists the optional members of each purpose: a statement
 // may carry them or not.
-var PurposeOptional = map[string][]string{
+var purposeOptional = map[string][]string{
 	PurposeEnrolWitness: {"same_person"},
 }
 
-// ParseStatement parses statement bytes strictly: the JSON subset, exactly
-// the members of its purpose, each of the right kind.
-func ParseStatement(b []byte) (*Statement, error) { return ParseStatementLax(b, false) }
-
-// ParseStatementLax is ParseStatement for a bundle of a newer minor
-// version when lax is set: members it does not know are ignored (SPEC.md
-// §9), those it knows are still required.
-func ParseStatementLax(b []byte, lax bool) (*Statement, error) {
-	if err := ValidateJSONObject(b, JSONLimits{}); err != nil {
+// ParseStatement parses statement bytes: the JSON subset, the members of
+// its purpose, each of the right kind. In Strict mode a member the purpose
+// does not define is refused; in Lax mode (a bundle of a newer minor
+// version, SPEC.md §9) it is ignored, and those it knows are still required.
+func ParseStatement(b []byte, mode Mode) (*Statement, error) {
+	lax := mode == Lax
+	if err := strictjson.ValidateObject(b, strictjson.Limits{}); err != nil {
 		return nil, fmt.Errorf("statement: %w: %w", ErrMalformed, err)
 	}
 	var purpose string
-	eachMember(b, func(key, val []byte) bool {
-		if k, _ := unquote(key); k == "purpose" {
-			purpose, _ = unquote(val)
+	strictjson.EachMember(b, func(key, val []byte) bool {
+		if k, _ := strictjson.Unquote(key); k == "purpose" {
+			purpose, _ = strictjson.Unquote(val)
 			return false
 		}
 		return true
@@ -124,8 +124,8 @@ func ParseStatementLax(b []byte, lax bool) (*Statement, error) {
 	st := &Statement{Raw: b}
 	n := 0
 	var perr error
-	eachMember(b, func(key, val []byte) bool {
-		k, _ := unquote(key)
+	strictjson.EachMember(b, func(key, val []byte) bool {
+		k, _ := strictjson.Unquote(key)
 		if !want[k] {
 			if lax {
 				return true
@@ -144,7 +144,7 @@ func ParseStatementLax(b []byte, lax bool) (*Statement, error) {
 			}
 			st.SamePerson = ids
 		case "stage":
-			v, ok := parseInt(val)
+			v, ok := strictjson.ParseInt(val)
 			if !ok {
 				perr = malformed("statement stage is not an integer")
 			}
@@ -156,7 +156,7 @@ func ParseStatementLax(b []byte, lax bool) (*Statement, error) {
 			r := val[0] == 't'
 			st.Registrar = &r
 		default:
-			v, ok := unquote(val)
+			v, ok := strictjson.Unquote(val)
 			if !ok {
 				perr = malformed("statement member %q is not a string", k)
 			}
@@ -169,8 +169,8 @@ func ParseStatementLax(b []byte, lax bool) (*Statement, error) {
 	}
 	if n != len(want)-len(optionalSets[purpose]) {
 		seen := map[string]bool{}
-		eachMember(b, func(key, _ []byte) bool {
-			k, _ := unquote(key)
+		strictjson.EachMember(b, func(key, _ []byte) bool {
+			k, _ := strictjson.Unquote(key)
 			seen[k] = true
 			return true
 		})
@@ -193,12 +193,12 @@ func ParseStatementLax(b []byte, lax bool) (*Statement, error) {
 // have; optionalSets those of them that may be absent.
 var purposeSets, optionalSets = func() (map[string]map[string]bool, map[string]map[string]bool) {
 	sets, opt := map[string]map[string]bool{}, map[string]map[string]bool{}
-	for p, extra := range PurposeMembers {
+	for p, extra := range purposeMembers {
 		set, o := map[string]bool{}, map[string]bool{}
 		for _, m := range append(append([]string{}, commonMembers...), extra...) {
 			set[m] = true
 		}
-		for _, m := range PurposeOptional[p] {
+		for _, m := range purposeOptional[p] {
 			set[m], o[m] = true, true
 		}
 		sets[p], opt[p] = set, o
@@ -206,15 +206,15 @@ var purposeSets, optionalSets = func() (map[string]map[string]bool, map[string]m
 	return sets, opt
 }()
 
-// parseStrings reads an array of strings accepted by ValidateJSON.
+// parseStrings reads an array of strings accepted by strictjson.Validate.
 func parseStrings(val []byte) ([]string, bool) {
 	if len(val) == 0 || val[0] != '[' {
 		return nil, false
 	}
 	out := []string{}
 	ok := true
-	eachElement(val, func(el []byte) bool {
-		s, good := unquote(el)
+	strictjson.EachElement(val, func(el []byte) bool {
+		s, good := strictjson.Unquote(el)
 		ok = ok && good
 		out = append(out, s)
 		return ok
@@ -282,7 +282,7 @@ func (s *Statement) field(name string) *string {
 // the members of its purpose. Signers call it once and sign the result;
 // nothing re-encodes a statement after that.
 func (s *Statement) Encode() ([]byte, error) {
-	extra, ok := PurposeMembers[s.Purpose]
+	extra, ok := purposeMembers[s.Purpose]
 	if !ok {
 		return nil, fmt.Errorf("unknown statement purpose %q", s.Purpose)
 	}
@@ -299,7 +299,7 @@ func (s *Statement) Encode() ([]byte, error) {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = AppendString(b, m)
+		b = strictjson.AppendString(b, m)
 		b = append(b, ':')
 		v, err := MarshalJSON(vals[m])
 		if err != nil {

@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+
+	"github.com/countersign/countersign/internal/strictjson"
 )
 
 // Record types (SPEC.md §6).
@@ -198,16 +200,42 @@ type AlertDelivery struct {
 	Detail  string `json:"detail"`
 }
 
-// TypeInfo says how a record type is built.
+// TypeInfo says how a record type is built (SPEC.md §6). It is a copy:
+// changing it changes nothing a reader does.
 type TypeInfo struct {
-	New      func() any // a pointer to a fresh body value
-	Signed   bool       // carries sigs
-	Producer bool       // actor is ""
-	Purposes []string   // statement purposes allowed in sigs
+	newBody  func() any
+	signed   bool
+	producer bool
+	purposes []string
 }
 
-// Types lists every record type of version 1.
-var Types = map[string]TypeInfo{
+// Signed reports whether records of the type carry sigs.
+func (t TypeInfo) Signed() bool { return t.signed }
+
+// Producer reports whether the producer writes records of the type: their
+// actor is "".
+func (t TypeInfo) Producer() bool { return t.producer }
+
+// AllowsPurpose reports whether a statement of the purpose may sign a record
+// of the type.
+func (t TypeInfo) AllowsPurpose(purpose string) bool {
+	for _, p := range t.purposes {
+		if p == purpose {
+			return true
+		}
+	}
+	return false
+}
+
+// LookupType returns how records of type typ are built, and whether version
+// 1 defines the type at all.
+func LookupType(typ string) (TypeInfo, bool) {
+	info, ok := recordTypes[typ]
+	return info, ok
+}
+
+// recordTypes lists every record type of version 1.
+var recordTypes = map[string]TypeInfo{
 	TypeGenesis:        {func() any { return new(Genesis) }, true, true, []string{PurposeEnrolSelf}},
 	TypeEnrolment:      {func() any { return new(Enrolment) }, true, false, []string{PurposeEnrolSelf, PurposeEnrolWitness}},
 	TypeKeyRevocation:  {func() any { return new(KeyRevocation) }, true, false, []string{PurposeRevoke}},
@@ -225,29 +253,40 @@ var Types = map[string]TypeInfo{
 	TypeAlertDelivery:  {func() any { return new(AlertDelivery) }, false, true, nil},
 }
 
-// DecodeBody decodes a record's body into the value its type defines, with
-// exactly the members listed (§3.1 rule 8). When lax is true (a bundle of a
-// newer minor version), unknown members are ignored.
-func DecodeBody(typ string, body []byte, lax bool) (any, error) {
-	info, ok := Types[typ]
+// Mode says which members a decoder accepts.
+type Mode uint8
+
+const (
+	// Strict accepts exactly the members the format defines (SPEC.md §3.1
+	// rule 8). It is the mode for a bundle of this reader's version.
+	Strict Mode = iota
+	// Lax ignores members the reader does not know and still requires those
+	// it knows: the mode for a bundle of a newer minor version (SPEC.md §9).
+	Lax
+)
+
+// DecodeBody decodes a record's body into the value its type defines: a
+// pointer to one of the body types (*Genesis, *Enrolment, ...).
+func DecodeBody(typ string, body []byte, mode Mode) (any, error) {
+	info, ok := recordTypes[typ]
 	if !ok {
 		return nil, ErrUnknownType
 	}
-	v := info.New()
-	if err := DecodeStrict(body, v, lax); err != nil {
+	v := info.newBody()
+	if err := DecodeJSON(body, v, mode); err != nil {
 		return nil, err
 	}
 	return v, nil
 }
 
-// DecodeStrict decodes validated JSON into the struct pointed to by v,
-// requiring every member its json tags name and, unless lax, refusing any
-// other.
-func DecodeStrict(raw []byte, v any, lax bool) error {
-	if err := ValidateJSON(raw, JSONLimits{}); err != nil {
+// DecodeJSON decodes JSON of the strict subset (SPEC.md §3.1) into the
+// struct pointed to by v, requiring every member its json tags name and, in
+// Strict mode, refusing any other.
+func DecodeJSON(raw []byte, v any, mode Mode) error {
+	if err := strictjson.Validate(raw, strictjson.Limits{}); err != nil {
 		return malformed("%v", err)
 	}
-	if err := checkShape(raw, reflect.TypeOf(v).Elem(), lax, ""); err != nil {
+	if err := checkShape(raw, reflect.TypeOf(v).Elem(), mode == Lax, ""); err != nil {
 		return err
 	}
 	if err := json.Unmarshal(raw, v); err != nil {
@@ -296,11 +335,11 @@ func checkShape(raw []byte, t reflect.Type, lax bool, path string) error {
 		fs := fieldsOf(t)
 		var seen uint64
 		var err error
-		eachMember(raw, func(key, val []byte) bool {
+		strictjson.EachMember(raw, func(key, val []byte) bool {
 			if bytes.IndexByte(key, '\\') >= 0 {
 				// Compare names as JSON reads them: unescaped.
-				k, _ := unquote(key)
-				key = AppendString(nil, k)
+				k, _ := strictjson.Unquote(key)
+				key = strictjson.AppendString(nil, k)
 			}
 			for i, n := range fs.names {
 				if n == string(key) {
@@ -334,7 +373,7 @@ func checkShape(raw []byte, t reflect.Type, lax bool, path string) error {
 			return malformed("%s: want an array", where(path))
 		}
 		var err error
-		eachElement(raw, func(el []byte) bool {
+		strictjson.EachElement(raw, func(el []byte) bool {
 			err = checkShape(el, t.Elem(), lax, path+"[]")
 			return err == nil
 		})
@@ -344,7 +383,7 @@ func checkShape(raw []byte, t reflect.Type, lax bool, path string) error {
 			return malformed("%s: want an object", where(path))
 		}
 		var err error
-		eachMember(raw, func(_, val []byte) bool {
+		strictjson.EachMember(raw, func(_, val []byte) bool {
 			err = checkShape(val, t.Elem(), lax, path+".*")
 			return err == nil
 		})

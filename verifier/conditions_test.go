@@ -3,6 +3,7 @@ package verifier
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -18,7 +19,7 @@ import (
 func caseResult(data []byte, trust Trust, opts Options) string {
 	res, err := Verify(context.Background(), bytes.NewReader(data), trust, opts)
 	if err != nil {
-		if IsNotBundle(err) {
+		if errors.Is(err, ErrNotBundle) {
 			return "not-bundle"
 		}
 		return "error: " + err.Error()

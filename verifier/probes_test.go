@@ -7,6 +7,7 @@ import (
 
 	"github.com/countersign/countersign/fixtures"
 	"github.com/countersign/countersign/format"
+	"github.com/countersign/countersign/format/produce"
 )
 
 // The probes: small bundles, each built so that one condition of SPEC.md
@@ -320,7 +321,7 @@ func badCheckpoint() *format.Trailer {
 	}
 	other := *t.Seal
 	other.Count++
-	o, err := format.ParseTrailer(mustTrailer(format.EncodeTrailer(&other, b.LogKey)))
+	o, err := format.ParseTrailer(mustTrailer(produce.EncodeTrailer(&other, b.LogKey)))
 	if err != nil {
 		panic(err)
 	}

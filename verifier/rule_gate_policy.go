@@ -52,14 +52,14 @@ var ruleGatePolicy = Rule{
 				j.emitf(RuleGatePolicy, []int64{r.ProposalSeq, j.rec.Seq}, "run %s of gated class %s executed without its gate %s", r.ID, r.Class, r.Required.Gate)
 			}
 			if r.Class == format.ClassPolicy && r.Action != nil {
-				if ch, err := format.DecodeChange(r.Action, j.st.Lax); err == nil {
+				if ch, err := format.DecodeChange(r.Action, modeOf(j.st.Lax)); err == nil {
 					checkPolicy(j, r, ch.(*format.PolicyAction))
 				}
 			}
 		case *format.Proposal:
 			if b.Class == format.ClassPolicy && j.on("SOD-GATE-POLICY.6") {
 				if a, err := format.ParseAction([]byte(b.Action)); err == nil {
-					if ch, err := format.DecodeChange(a, j.st.Lax); err == nil {
+					if ch, err := format.DecodeChange(a, modeOf(j.st.Lax)); err == nil {
 						p := ch.(*format.PolicyAction)
 						prev := int64(0)
 						if j.st.Policy != nil {

@@ -11,7 +11,7 @@ var ruleGrant = Rule{
 	References: []string{"seed 000 (versioned grants, role limits)", "SPEC.md §6.8"},
 	check: func(j *judgement) {
 		if e, ok := j.body.(*format.Execution); ok && j.run != nil && j.run.Class == format.ClassPolicy && j.run.Action != nil {
-			if ch, err := format.DecodeChange(j.run.Action, j.st.Lax); err == nil && j.on("SOD-GRANT.5") {
+			if ch, err := format.DecodeChange(j.run.Action, modeOf(j.st.Lax)); err == nil && j.on("SOD-GRANT.5") {
 				for _, g := range ch.(*format.PolicyAction).Grants {
 					if g.Currency != "" && !format.ValidCurrency(g.Currency) || g.MaxAmount != "" && !format.ValidAmount(g.MaxAmount) {
 						j.emitf(RuleGrant, []int64{j.run.ProposalSeq, j.rec.Seq}, "policy executed by run %s grants %s a limit it cannot judge: max_amount %q, currency %q", clip(e.Run), clip(g.Principal), clip(g.MaxAmount), clip(g.Currency))

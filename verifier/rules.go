@@ -28,14 +28,6 @@ func Rules() []Rule {
 	return rs
 }
 
-// ruleKeyEnrolment is enforced during scanning (interpret.go); it is listed
-// here for the catalogue.
-var ruleKeyEnrolment = Rule{
-	ID:         RuleKeyEnrolment,
-	Statement:  "every key was enrolled with its own proof of possession and two registrars other than the enrolee; no key serves two principals",
-	References: []string{"21 CFR 11.100", "21 CFR 11.300", "SPEC.md §8.2"},
-}
-
 // judgement is one record under the rules.
 type judgement struct {
 	rec   *format.Record
@@ -318,7 +310,7 @@ func first(sts []*format.Statement) *format.Statement {
 
 // applyChange puts an executed change into the state.
 func applyChange(s *State, r *RunState, seq int64) {
-	ch, err := format.DecodeChange(r.Action, s.Lax)
+	ch, err := format.DecodeChange(r.Action, modeOf(s.Lax))
 	if err != nil {
 		return
 	}

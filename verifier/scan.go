@@ -37,7 +37,7 @@ func (v *verification) scan(l format.Line, bytes int64) *item {
 		return it
 	}
 	v.pos++
-	if v.opts.StopAt && it.pos >= v.opts.StopAfter {
+	if v.opts.stop.atSeq && it.pos >= v.opts.stop.seq {
 		v.stopped = true
 	}
 	// A checkpoint's signature is judged under the log key in force after
@@ -72,7 +72,7 @@ func (v *verification) scan(l format.Line, bytes int64) *item {
 		return it
 	}
 	v.badLines = 0
-	if v.opts.StopBefore != "" && rec.Time > v.opts.StopBefore && it.pos > 0 {
+	if v.opts.stop.beforeTime != "" && rec.Time > v.opts.stop.beforeTime && it.pos > 0 {
 		v.stopped = true
 		v.pos--
 		return nil
@@ -80,7 +80,7 @@ func (v *verification) scan(l format.Line, bytes int64) *item {
 	it.rec = rec
 	v.link(it, rec, hash)
 
-	info, known := format.Types[rec.Type]
+	info, known := format.LookupType(rec.Type)
 	if !known {
 		if !v.on("INT-PARSE.2") {
 			return it
@@ -88,7 +88,7 @@ func (v *verification) scan(l format.Line, bytes int64) *item {
 		fail(RuleParse, "record %d has unknown type %q (an unknown type fails closed)", it.pos, rec.Type)
 		return it
 	}
-	body, err := format.DecodeBody(rec.Type, rec.Body, v.ahead.Lax)
+	body, err := format.DecodeBody(rec.Type, rec.Body, modeOf(v.ahead.Lax))
 	if err != nil {
 		if v.on("INT-PARSE.3") {
 			fail(RuleParse, "record %d (%s) body: %v", it.pos, rec.Type, err)
@@ -97,14 +97,14 @@ func (v *verification) scan(l format.Line, bytes int64) *item {
 	}
 	it.body = body
 	parse4 := v.on("INT-PARSE.4")
-	if info.Producer && rec.Actor != "" && parse4 {
+	if info.Producer() && rec.Actor != "" && parse4 {
 		fail(RuleParse, "record %d (%s) is the producer's and must have an empty actor", it.pos, rec.Type)
 	}
-	if !info.Producer && rec.Actor == "" && parse4 {
+	if !info.Producer() && rec.Actor == "" && parse4 {
 		fail(RuleParse, "record %d (%s) must name its actor", it.pos, rec.Type)
 	}
-	if info.Signed != (len(rec.Sigs) > 0) && parse4 {
-		if info.Signed {
+	if info.Signed() != (len(rec.Sigs) > 0) && parse4 {
+		if info.Signed() {
 			fail(RuleParse, "record %d (%s) must carry signed statements", it.pos, rec.Type)
 		} else {
 			fail(RuleParse, "record %d (%s) must not carry statements", it.pos, rec.Type)
@@ -247,7 +247,7 @@ func (v *verification) genesis(it *item, rec *format.Record, g *format.Genesis) 
 		v.stopped = true
 		return
 	}
-	if !ValidTZ(g.Org.TZ) {
+	if !validTZ(g.Org.TZ) {
 		fail(RuleParse, "genesis time zone %q is not an IANA zone name", g.Org.TZ)
 	}
 	if !format.ValidID(g.BundleID) {
@@ -290,7 +290,7 @@ func (v *verification) genesis(it *item, rec *format.Record, g *format.Genesis) 
 		ks := newKeyState(kid, pub, r.ID, 0)
 		if i < len(rec.Sigs) {
 			sg := rec.Sigs[i]
-			st, err := format.ParseStatementLax(sg.Stmt, lax)
+			st, err := format.ParseStatement(sg.Stmt, modeOf(lax))
 			switch {
 			case err != nil:
 				fail(RuleStatement, "genesis statement %d: %v", i+1, err)
@@ -352,9 +352,9 @@ func atoiStrict(s string) (int, error) {
 	return n, nil
 }
 
-// ValidTZ reports whether s looks like an IANA time zone name. The verifier
+// validTZ reports whether s looks like an IANA time zone name. The verifier
 // does not need the zone database for integrity, only a well-formed name.
-func ValidTZ(s string) bool {
+func validTZ(s string) bool {
 	if s == "UTC" {
 		return true
 	}
@@ -386,19 +386,14 @@ func checkPrincipal(p format.Principal) string {
 // statement checks one element of sigs (§5.1) and queues its signature.
 func (v *verification) statement(it *item, rec *format.Record, info format.TypeInfo, i int, fail func(string, string, ...any)) *format.Statement {
 	sg := rec.Sigs[i]
-	st, err := format.ParseStatementLax(sg.Stmt, v.ahead.Lax)
+	st, err := format.ParseStatement(sg.Stmt, modeOf(v.ahead.Lax))
 	if err != nil {
 		if v.on("INT-STATEMENT.1") {
 			fail(RuleStatement, "record %d statement %d: %v", it.pos, i+1, err)
 		}
 		return nil
 	}
-	allowed := false
-	for _, p := range info.Purposes {
-		if p == st.Purpose {
-			allowed = true
-		}
-	}
+	allowed := info.AllowsPurpose(st.Purpose)
 	if !allowed && v.on("INT-STATEMENT.2") {
 		fail(RuleStatement, "record %d statement %d has purpose %q, which a %s record does not take", it.pos, i+1, st.Purpose, rec.Type)
 		return nil
@@ -472,4 +467,13 @@ func (v *verification) reused(it *item, rec *format.Record) {
 		}
 		v.stmtSet.add(d, it.pos)
 	}
+}
+
+// modeOf is the decoding mode for a bundle whose minor version is newer
+// than this reader's (lax) or not.
+func modeOf(lax bool) format.Mode {
+	if lax {
+		return format.Lax
+	}
+	return format.Strict
 }

@@ -84,7 +84,7 @@ func TestVectors(t *testing.T) {
 			}
 			res, err := Verify(context.Background(), bytes.NewReader(data), vectorTrust(t, e), Options{Checkpoint: vectorCheckpoint(t, e)})
 			if e.Expect == fixtures.ExpectNotBundle {
-				if !IsNotBundle(err) {
+				if !errors.Is(err, ErrNotBundle) {
 					t.Fatalf("want a not-a-bundle error, got err %v, result %+v", err, res)
 				}
 				if len(e.Findings) != 0 {
@@ -233,7 +233,7 @@ func TestFlipEveryByte(t *testing.T) {
 				changed[i][pos] ^= 0x01
 				res, err := verify(t, changed, trailer)
 				if err != nil {
-					if rec == 0 && IsNotBundle(err) {
+					if rec == 0 && errors.Is(err, ErrNotBundle) {
 						continue // the genesis no longer parses as one
 					}
 					t.Fatalf("byte %d (%q): %v", pos, lines[i][pos], err)

@@ -17,7 +17,6 @@ package verifier
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"runtime"
@@ -62,19 +61,23 @@ type Options struct {
 	// MaxFindings caps the findings kept in the Result (0 means 1000); the
 	// rest are counted in FindingsOmitted.
 	MaxFindings int
-	// StopAt, with StopAfter, stops reading after the record at that
-	// position (for state-as-of queries; see StateAt).
-	StopAt    bool
-	StopAfter int64
-	// StopBefore, when set, stops reading before the first record whose
-	// claimed time is later than it (see StateAtTime).
-	StopBefore string
+	// stop, set by StateAt and StateAtTime, ends reading early.
+	stop stop
 
 	// off, for tests only, names conditions (SPEC.md §8) not to check, to
 	// show that each is load-bearing; lim, when set, replaces the limits
 	// of SPEC.md §10.
 	off map[string]bool
 	lim *limits
+}
+
+// stop says where a state-as-of query stops reading: after the record at
+// position seq (atSeq), or before the first record whose claimed time is
+// later than beforeTime (when set).
+type stop struct {
+	atSeq      bool
+	seq        int64
+	beforeTime string
 }
 
 // Observer receives per-record status in sequence order.
@@ -118,26 +121,43 @@ const (
 	ResultVersion = 1
 )
 
-// Result is the outcome of a verification.
+// Result is the outcome of a verification (SPEC.md §8.4). It marshals to
+// the versioned JSON document countersign verify --json prints.
 type Result struct {
-	Format          string    `json:"format"`
-	Version         int       `json:"version"`
-	Verdict         string    `json:"verdict"`
-	Authenticity    string    `json:"authenticity"`
-	Bundle          Bundle    `json:"bundle"`
-	Counts          Counts    `json:"counts"`
-	Findings        []Finding `json:"findings"`
-	FindingsOmitted int       `json:"findings_omitted"`
+	// Format is always ResultFormat, and Version ResultVersion.
+	Format  string `json:"format"`
+	Version int    `json:"version"`
+	// Verdict is VerdictPass (a trust root was given, or explicitly waived
+	// with UnsafeNoTrust, and there are no findings), VerdictFail (at least
+	// one finding) or VerdictUnauthenticated (no finding, but no trust root
+	// was given) (SPEC.md §8.5).
+	Verdict string `json:"verdict"`
+	// Authenticity is AuthEstablished (the genesis matches the pinned
+	// trust root), AuthNotEstablished (nothing was pinned) or AuthFailed
+	// (the genesis does not match the pin).
+	Authenticity string `json:"authenticity"`
+	// Bundle says which bundle was read; its fields are empty where the
+	// bundle did not get that far.
+	Bundle Bundle `json:"bundle"`
+	// Counts are what was read and checked.
+	Counts Counts `json:"counts"`
+	// Findings are the first Options.MaxFindings things wrong (1000 by
+	// default), in the order of SPEC.md §8.4: by the first record each
+	// names, then rule, then records, then message; findings that name no
+	// record come last. Never nil: an empty list means no finding.
+	Findings []Finding `json:"findings"`
+	// FindingsOmitted counts the findings past the cap, which are not kept.
+	FindingsOmitted int `json:"findings_omitted"`
 }
 
 // Bundle describes what was verified.
 type Bundle struct {
-	Genesis       string `json:"genesis"`
-	ID            string `json:"id"`
-	Organisation  string `json:"organisation"`
-	FormatVersion string `json:"format_version"`
-	Head          string `json:"head"`
-	FinalSeal     string `json:"final_seal,omitempty"`
+	Genesis       string `json:"genesis"`              // hash of record 0, lowercase hex: the bundle's identity
+	ID            string `json:"id"`                   // the genesis bundle_id
+	Organisation  string `json:"organisation"`         // the genesis org name
+	FormatVersion string `json:"format_version"`       // the genesis version, "1.0" or a newer minor
+	Head          string `json:"head"`                 // hash of the last record read
+	FinalSeal     string `json:"final_seal,omitempty"` // the trailer line, when its seal matches the bundle (its signature is a finding if bad)
 }
 
 // Counts are what the verifier read and checked.
@@ -174,7 +194,8 @@ func (f *Finding) format() {
 	}
 }
 
-// ErrNotBundle is returned for input that is not a bundle at all.
+// ErrNotBundle is returned for input that is not a bundle at all; test for
+// it with errors.Is. It is format.ErrNotBundle.
 var ErrNotBundle = format.ErrNotBundle
 
 // Verify checks the bundle read from r. It returns an error only when r is
@@ -194,14 +215,11 @@ func Verify(ctx context.Context, r io.Reader, trust Trust, opts Options) (*Resul
 	return v.result(), nil
 }
 
-// IsNotBundle reports whether err means the input was not a bundle.
-func IsNotBundle(err error) bool { return errors.Is(err, format.ErrNotBundle) }
-
 // StateAt reads the bundle up to and including record seq and returns the
 // state the bundle describes at that point, with the result of checking the
 // records read so far (final-seal and end-of-bundle checks are not made).
 func StateAt(ctx context.Context, r io.Reader, trust Trust, seq int64) (*State, *Result, error) {
-	return stateAt(ctx, r, trust, Options{StopAt: true, StopAfter: seq})
+	return stateAt(ctx, r, trust, Options{stop: stop{atSeq: true, seq: seq}})
 }
 
 // StateAtTime is StateAt for the last record whose claimed time is at or
@@ -212,7 +230,7 @@ func StateAtTime(ctx context.Context, r io.Reader, trust Trust, at string) (*Sta
 	if _, err := format.ParseTime(at); err != nil {
 		return nil, nil, err
 	}
-	return stateAt(ctx, r, trust, Options{StopBefore: at})
+	return stateAt(ctx, r, trust, Options{stop: stop{beforeTime: at}})
 }
 
 func stateAt(ctx context.Context, r io.Reader, trust Trust, opts Options) (*State, *Result, error) {

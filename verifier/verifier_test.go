@@ -9,6 +9,7 @@ import (
 
 	"github.com/countersign/countersign/fixtures"
 	"github.com/countersign/countersign/format"
+	"github.com/countersign/countersign/format/produce"
 )
 
 func verifyBytes(t *testing.T, b []byte, trust Trust, opts Options) *Result {
@@ -101,7 +102,7 @@ func TestCheckpointAfterRotation(t *testing.T) {
 func TestFailedEnrolmentEnrolsNothing(t *testing.T) {
 	b := fixtures.New(fixtures.Options{})
 	e := b.Person("risk.ana", format.KindHuman, "risk")
-	b.Resign(int(e), func(f *format.Fields) {
+	b.Resign(int(e), func(f *produce.Fields) {
 		f.Sigs[0].Sig = append([]byte{}, f.Sigs[0].Sig...)
 		f.Sigs[0].Sig[0] ^= 1
 	})

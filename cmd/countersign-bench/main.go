@@ -183,7 +183,7 @@ func bareBound(file string) (float64, error) {
 		if err != nil {
 			return 0, err
 		}
-		body, _ := format.DecodeBody(rec.Type, rec.Body, false)
+		body, _ := format.DecodeBody(rec.Type, rec.Body, format.Strict)
 		switch b := body.(type) {
 		case *format.Genesis:
 			pub, _ := format.ParsePublicKey(b.LogKey)

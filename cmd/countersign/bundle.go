@@ -72,7 +72,7 @@ func (e *env) verifyBundle(ctx context.Context, in *bundleInput, trust verifier.
 	if err == nil {
 		return res, 0
 	}
-	if verifier.IsNotBundle(err) {
+	if errors.Is(err, verifier.ErrNotBundle) {
 		detail := ""
 		switch {
 		case len(head) == 0:

@@ -17,7 +17,6 @@ import (
 
 	"github.com/countersign/countersign/internal/display"
 	"github.com/countersign/countersign/internal/keyfile"
-
 	"golang.org/x/term"
 )
 

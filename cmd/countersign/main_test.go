@@ -20,6 +20,8 @@ import (
 
 	"github.com/countersign/countersign/fixtures"
 	"github.com/countersign/countersign/format"
+	"github.com/countersign/countersign/format/produce"
+	"github.com/countersign/countersign/format/signreq"
 	"github.com/countersign/countersign/internal/keyfile"
 )
 
@@ -299,7 +301,7 @@ func TestCheckpoint(t *testing.T) {
 	// records.
 	fork := *b
 	fork.Lines = append([][]byte(nil), b.Lines[:3]...)
-	fork.Chain, _ = format.ResumeChain(b.Genesis(), fork.Lines[2], b.LogKey)
+	fork.Chain, _ = produce.ResumeChain(b.Genesis(), fork.Lines[2], b.LogKey)
 	for i := 0; i < 5; i++ {
 		fork.Append(format.TypeNote, "", &format.Note{Code: "fork", Text: "another story"})
 	}
@@ -428,8 +430,8 @@ func TestDisplayEscaping(t *testing.T) {
 // signRequest returns a sign request for a sign-off of a payment.
 func signRequest(t *testing.T, genesis string, action string, meaning string) []byte {
 	t.Helper()
-	req := &format.SignRequest{
-		Format: format.SignRequestFormat, Version: 1, Purpose: format.PurposeSignoff,
+	req := &signreq.Request{
+		Format: signreq.RequestFormat, Version: 1, Purpose: format.PurposeSignoff,
 		Bundle: genesis, Run: "pay-0001", Proposal: format.Hash{7}.String(), Gate: "payments", Stage: 1,
 		Digest:  format.ActionDigest([]byte(`{"class":"payment","amount":"100.00","payee":"ACME Ltd"}`)).String(),
 		Meaning: meaning, Action: action,
@@ -528,7 +530,7 @@ func TestKeygenAndSign(t *testing.T) {
 	if fi, _ := os.Stat(outPath); fi.Mode().Perm() != 0o600 {
 		t.Errorf("signed statement mode %v", fi.Mode().Perm())
 	}
-	s, err := format.DecodeSigned(doc)
+	s, err := signreq.DecodeSigned(doc)
 	if err != nil {
 		t.Fatalf("signed statement: %v\n%s", err, doc)
 	}
@@ -538,7 +540,7 @@ func TestKeygenAndSign(t *testing.T) {
 	if !format.Verify(pub, format.PrefixStatement, s.Stmt, s.Sig) {
 		t.Errorf("signature does not verify")
 	}
-	st, err := format.ParseStatement(s.Stmt)
+	st, err := format.ParseStatement(s.Stmt, format.Strict)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -569,11 +571,11 @@ func TestSignToStdoutIsEscaped(t *testing.T) {
 	if strings.Contains(out, "\u202e") || strings.Contains(errOut, "\u202e") {
 		t.Fatalf("raw override on screen:\n%q\n%q", out, errOut)
 	}
-	s, err := format.DecodeSigned([]byte(out))
+	s, err := signreq.DecodeSigned([]byte(out))
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := format.ParseStatement(s.Stmt)
+	st, err := format.ParseStatement(s.Stmt, format.Strict)
 	if err != nil || st.Reason != reason {
 		t.Fatalf("statement %+v, %v", st, err)
 	}
@@ -609,11 +611,11 @@ func TestSignInteractive(t *testing.T) {
 			}
 			if c.code == exitOK {
 				doc, _ := os.ReadFile(out)
-				s, err := format.DecodeSigned(doc)
+				s, err := signreq.DecodeSigned(doc)
 				if err != nil {
 					t.Fatal(err)
 				}
-				st, _ := format.ParseStatement(s.Stmt)
+				st, _ := format.ParseStatement(s.Stmt, format.Strict)
 				if st == nil || st.Reason != "Checked the invoice" {
 					t.Fatalf("statement %+v", st)
 				}

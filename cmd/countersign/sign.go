@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/countersign/countersign/format"
+	"github.com/countersign/countersign/format/signreq"
 	"github.com/countersign/countersign/internal/display"
 	"github.com/countersign/countersign/internal/keyfile"
 )
@@ -129,7 +130,7 @@ func runSign(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return e.errorf(exitFail, "cannot sign: %s", display.Escape(err.Error()))
 	}
-	doc, err := format.EncodeSigned(signed)
+	doc, err := signreq.EncodeSigned(signed)
 	if err != nil {
 		return e.errorf(exitFail, "cannot encode the signed statement: %s", display.Escape(err.Error()))
 	}
@@ -157,7 +158,7 @@ func runSign(ctx context.Context, e *env, args []string) int {
 // readRequest reads a sign request strictly and checks it: complete, and
 // its action hashing to its digest. A file that is not a sign request is
 // exit 3; a request that fails its checks is refused with exit 1.
-func (e *env) readRequest(path string) (*format.SignRequest, int) {
+func (e *env) readRequest(path string) (*signreq.Request, int) {
 	name := display.Escape(path)
 	f, err := os.Open(path)
 	if err != nil {
@@ -178,8 +179,8 @@ func (e *env) readRequest(path string) (*format.SignRequest, int) {
 	if json.Compact(&compact, b) == nil {
 		b = compact.Bytes()
 	}
-	req := &format.SignRequest{}
-	if err := format.DecodeStrict(bytes.TrimSpace(b), req, false); err != nil {
+	req := &signreq.Request{}
+	if err := format.DecodeJSON(bytes.TrimSpace(b), req, format.Strict); err != nil {
 		e.errorf(exitInput, "%s is not a sign request: %s", name, display.Escape(err.Error()))
 		e.hintf("a sign request is the JSON document a producer writes when a run waits for your signature")
 		return nil, exitInput
@@ -201,7 +202,7 @@ func (e *env) readRequest(path string) (*format.SignRequest, int) {
 }
 
 // showRequest tells the signer what they are about to sign, on stderr.
-func showRequest(w io.Writer, req *format.SignRequest) {
+func showRequest(w io.Writer, req *signreq.Request) {
 	fmt.Fprintf(w, "You are asked to sign:\n")
 	fmt.Fprintf(w, "purpose      %s\n", display.Escape(req.Purpose))
 	fmt.Fprintf(w, "bundle       %s\n", display.Escape(req.Bundle))

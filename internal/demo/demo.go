@@ -22,6 +22,8 @@ import (
 
 	"github.com/countersign/countersign/enforce"
 	"github.com/countersign/countersign/format"
+	"github.com/countersign/countersign/format/produce"
+	"github.com/countersign/countersign/format/signreq"
 	"github.com/countersign/countersign/internal/display"
 	"github.com/countersign/countersign/internal/keyfile"
 	"github.com/countersign/countersign/verifier"
@@ -320,7 +322,7 @@ func (r *runner) expectRefusal(code string, try func() (*enforce.Decision, error
 	return nil
 }
 
-func (r *runner) agentSign(id string, req *format.SignRequest, meaning, reason string) func() (*enforce.Decision, error) {
+func (r *runner) agentSign(id string, req *signreq.Request, meaning, reason string) func() (*enforce.Decision, error) {
 	return func() (*enforce.Decision, error) {
 		st, err := req.Statement(id, r.ppl[id].p.Name, format.FormatTime(r.now()), meaning, reason)
 		if err != nil {
@@ -385,7 +387,7 @@ func (r *runner) enrol(p format.Principal) error {
 // humanSign writes the sign request to a file, runs `countersign sign` in
 // a process of its own with the signer's key file, and submits the signed
 // statement it returns.
-func (r *runner) humanSign(id string, req *format.SignRequest, reason string) (*enforce.Decision, error) {
+func (r *runner) humanSign(id string, req *signreq.Request, reason string) (*enforce.Decision, error) {
 	reqJSON, err := format.MarshalJSON(req)
 	if err != nil {
 		return nil, err
@@ -409,7 +411,7 @@ func (r *runner) humanSign(id string, req *format.SignRequest, reason string) (*
 	if err != nil {
 		return nil, err
 	}
-	signed, err := format.DecodeSigned(raw)
+	signed, err := signreq.DecodeSigned(raw)
 	if err != nil {
 		return nil, err
 	}
@@ -555,7 +557,7 @@ func tamper(bundle []byte, needle string) ([]byte, string, error) {
 		return nil, "", errors.New("nothing to tamper with")
 	}
 	var out bytes.Buffer
-	w := format.NewBundleWriter(&out)
+	w := produce.NewBundleWriter(&out)
 	for _, l := range lines {
 		if err := w.WriteRecord(l); err != nil {
 			return nil, "", err

@@ -17,6 +17,7 @@ import (
 	"github.com/countersign/countersign/enforce"
 	"github.com/countersign/countersign/fixtures"
 	"github.com/countersign/countersign/format"
+	"github.com/countersign/countersign/format/produce"
 	"github.com/countersign/countersign/verifier"
 )
 
@@ -438,7 +439,7 @@ func (w *world) signoff(r *hrun, id string) {
 	var s format.Signed
 	if len(w.seen) > 0 && w.chance(0.06) {
 		s = w.seen[w.rng.Intn(len(w.seen))]
-		ps, _ := format.ParseStatement(s.Stmt)
+		ps, _ := format.ParseStatement(s.Stmt, format.Strict)
 		if ps.Purpose != format.PurposeSignoff {
 			return
 		}
@@ -480,7 +481,7 @@ func (w *world) execute(r *hrun, id string) bool {
 	var s format.Signed
 	if len(w.seen) > 0 && w.chance(0.05) {
 		s = w.seen[w.rng.Intn(len(w.seen))]
-		if ps, _ := format.ParseStatement(s.Stmt); ps.Purpose != format.PurposeExecute {
+		if ps, _ := format.ParseStatement(s.Stmt, format.Strict); ps.Purpose != format.PurposeExecute {
 			return false
 		}
 	} else {
@@ -611,7 +612,7 @@ func (w *world) forge(lines [][]byte, f *refusal) []byte {
 		panic(err)
 	}
 	at := last.Time
-	ch, err := format.ResumeChain(w.core.Genesis(), prefix[len(prefix)-1], w.logKey)
+	ch, err := produce.ResumeChain(w.core.Genesis(), prefix[len(prefix)-1], w.logKey)
 	if err != nil {
 		panic(err)
 	}
@@ -665,14 +666,14 @@ func (w *world) forge(lines [][]byte, f *refusal) []byte {
 			execute(f.run, h.String(), f.run.maker, nil)
 		}
 	case "signoff":
-		st, _ := format.ParseStatement(f.stmt.Stmt)
+		st, _ := format.ParseStatement(f.stmt.Stmt, format.Strict)
 		seq, _ := add(format.TypeAttempt, st.Principal, &format.Attempt{Act: format.ActSignoff, Run: st.Run}, f.stmt)
 		accept(seq)
 		if (f.code == enforce.CodeNotInPool || f.code == enforce.CodeDuplicateSigner && f.person) && f.run != nil && f.run.proposal != "" && f.open {
 			execute(f.run, f.run.proposal, f.run.maker, nil)
 		}
 	case "execute":
-		st, _ := format.ParseStatement(f.stmt.Stmt)
+		st, _ := format.ParseStatement(f.stmt.Stmt, format.Strict)
 		r := f.run
 		seq, _ := add(format.TypeAttempt, st.Principal, &format.Attempt{Act: format.ActExecute, Run: st.Run}, f.stmt)
 		accept(seq)

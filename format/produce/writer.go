@@ -1,10 +1,12 @@
-package format
+package produce
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 
+	"github.com/countersign/countersign/format"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -17,7 +19,7 @@ const DefaultFrameRecords = 1024
 type BundleWriter struct {
 	// FrameRecords is the number of records per data frame (default
 	// DefaultFrameRecords). A frame is also cut before it would exceed
-	// MaxFrameContent.
+	// format.MaxFrameContent.
 	FrameRecords int
 
 	w       io.Writer
@@ -27,7 +29,7 @@ type BundleWriter struct {
 	first   int64
 	next    int64
 	off     int64
-	entries []FrameInfo
+	entries []format.FrameInfo
 	frame   []byte
 	done    bool
 }
@@ -38,7 +40,7 @@ func NewBundleWriter(w io.Writer) *BundleWriter {
 	enc, err := zstd.NewWriter(nil,
 		zstd.WithEncoderLevel(zstd.SpeedDefault),
 		zstd.WithEncoderConcurrency(1),
-		zstd.WithWindowSize(MaxWindow),
+		zstd.WithWindowSize(format.MaxWindow),
 		zstd.WithEncoderCRC(true),
 		zstd.WithSingleSegment(true),
 	)
@@ -57,10 +59,10 @@ func (b *BundleWriter) WriteRecord(line []byte) error {
 	if b.done {
 		return ErrFinished
 	}
-	if len(line) > MaxLine {
-		return fmt.Errorf("record %d is %d bytes, more than %d", b.next, len(line), MaxLine)
+	if len(line) > format.MaxLine {
+		return fmt.Errorf("record %d is %d bytes, more than %d", b.next, len(line), format.MaxLine)
 	}
-	if b.n > 0 && len(b.buf)+len(line)+1 > MaxFrameContent {
+	if b.n > 0 && len(b.buf)+len(line)+1 > format.MaxFrameContent {
 		if err := b.flush(); err != nil {
 			return err
 		}
@@ -90,7 +92,7 @@ func (b *BundleWriter) WriteFrame(content []byte, first int64, count uint32) err
 	if _, err := b.w.Write(b.frame); err != nil {
 		return fmt.Errorf("failed to write frame: %w", err)
 	}
-	b.entries = append(b.entries, FrameInfo{Offset: b.off, CSize: uint32(len(b.frame)), DSize: uint32(len(content)), FirstSeq: first, Count: count})
+	b.entries = append(b.entries, format.FrameInfo{Offset: b.off, CSize: uint32(len(b.frame)), DSize: uint32(len(content)), FirstSeq: first, Count: count})
 	b.off += int64(len(b.frame))
 	return nil
 }
@@ -129,3 +131,27 @@ func (b *BundleWriter) Finish(trailer []byte) error {
 
 // Records returns how many records have been written.
 func (b *BundleWriter) Records() int64 { return b.next }
+
+// Seek table layout (SPEC.md §2.3).
+const (
+	seekTableMagic = 0x184D2A5C
+	seekEntrySize  = 28
+	seekFooterSize = 16
+	seekFooter     = "CSBSEEK1"
+)
+
+// AppendSeekTable appends the seek-table skippable frame for entries.
+func AppendSeekTable(dst []byte, entries []format.FrameInfo) []byte {
+	dst = binary.LittleEndian.AppendUint32(dst, seekTableMagic)
+	dst = binary.LittleEndian.AppendUint32(dst, uint32(seekEntrySize*len(entries)+seekFooterSize))
+	for _, f := range entries {
+		dst = binary.LittleEndian.AppendUint64(dst, uint64(f.Offset))
+		dst = binary.LittleEndian.AppendUint32(dst, f.CSize)
+		dst = binary.LittleEndian.AppendUint32(dst, f.DSize)
+		dst = binary.LittleEndian.AppendUint64(dst, uint64(f.FirstSeq))
+		dst = binary.LittleEndian.AppendUint32(dst, f.Count)
+	}
+	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(entries)))
+	dst = binary.LittleEndian.AppendUint32(dst, 0)
+	return append(dst, seekFooter...)
+}

@@ -1,6 +1,6 @@
 //go:build !race
 
-package format
+package strictjson
 
 import "testing"
 
@@ -14,11 +14,11 @@ func TestValidateJSONAllocs(t *testing.T) {
 		[]byte(manyKeys(12, `,"n":[[[[]]]]`)),
 	}
 	for _, in := range inputs {
-		if err := ValidateJSON(in, JSONLimits{}); err != nil {
+		if err := Validate(in, Limits{}); err != nil {
 			t.Fatal(err)
 		}
 		allocs := testing.AllocsPerRun(200, func() {
-			_ = ValidateJSON(in, JSONLimits{})
+			_ = Validate(in, Limits{})
 		})
 		if allocs != 0 {
 			t.Errorf("%.40q: %v allocations per run, want 0", in, allocs)

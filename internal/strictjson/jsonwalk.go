@@ -1,11 +1,11 @@
-package format
+package strictjson
 
 import (
 	"encoding/json"
 	"strconv"
 )
 
-// The walkers below read JSON that ValidateJSON has already accepted: they
+// The walkers below read JSON that Validate has already accepted: they
 // do not re-check syntax, and must not be called on unvalidated bytes.
 
 // skipValue returns the index just past the value that starts at b[i].
@@ -49,9 +49,9 @@ func skipString(b []byte, i int) int {
 	return len(b)
 }
 
-// eachMember calls fn with the raw key token (quotes included) and the raw
+// EachMember calls fn with the raw key token (quotes included) and the raw
 // value of each member of the object b, in order, until fn returns false.
-func eachMember(b []byte, fn func(key, val []byte) bool) {
+func EachMember(b []byte, fn func(key, val []byte) bool) {
 	if len(b) < 2 || b[0] != '{' {
 		return
 	}
@@ -71,8 +71,8 @@ func eachMember(b []byte, fn func(key, val []byte) bool) {
 	}
 }
 
-// eachElement calls fn with each raw element of the array b.
-func eachElement(b []byte, fn func(val []byte) bool) {
+// EachElement calls fn with each raw element of the array b.
+func EachElement(b []byte, fn func(val []byte) bool) {
 	if len(b) < 2 || b[0] != '[' {
 		return
 	}
@@ -89,8 +89,8 @@ func eachElement(b []byte, fn func(val []byte) bool) {
 	}
 }
 
-// unquote decodes a string token.
-func unquote(tok []byte) (string, bool) {
+// Unquote decodes a string token.
+func Unquote(tok []byte) (string, bool) {
 	if len(tok) < 2 || tok[0] != '"' {
 		return "", false
 	}
@@ -107,14 +107,14 @@ func unquote(tok []byte) (string, bool) {
 	return string(inner), true
 }
 
-// unquoteBytes decodes a string token into bytes.
-func unquoteBytes(tok []byte) ([]byte, bool) {
-	s, ok := unquote(tok)
+// UnquoteBytes decodes a string token into bytes.
+func UnquoteBytes(tok []byte) ([]byte, bool) {
+	s, ok := Unquote(tok)
 	return []byte(s), ok
 }
 
-// parseInt reads an integer token accepted by ValidateJSON.
-func parseInt(tok []byte) (int64, bool) {
+// ParseInt reads an integer token accepted by Validate.
+func ParseInt(tok []byte) (int64, bool) {
 	if len(tok) == 0 || tok[0] == '"' || tok[0] == 't' || tok[0] == 'f' || tok[0] == '{' || tok[0] == '[' {
 		return 0, false
 	}

@@ -1,6 +1,5 @@
-package format
-
-// Strict JSON validation for the subset of section 3.1.
+// Package strictjson validates JSON of the strict subset of SPEC.md §3.1
+// and walks JSON it has accepted.
 //
 // Records, statements and actions are checked byte for byte against the
 // subset before encoding/json ever sees them, so that every reader of a
@@ -8,6 +7,7 @@ package format
 // below makes one pass over the input, keeps its state on an explicit stack
 // (no recursion), and takes its scratch space from a pool, so a valid record
 // is checked without allocating.
+package strictjson
 
 import (
 	"bytes"
@@ -19,8 +19,8 @@ import (
 	"unicode/utf8"
 )
 
-// JSONLimits bounds what ValidateJSON accepts.
-type JSONLimits struct {
+// Limits bounds what Validate accepts.
+type Limits struct {
 	MaxDepth int // nesting of objects and arrays; 0 means 32
 }
 
@@ -34,15 +34,15 @@ const maxJSONInt = 1<<53 - 1
 // duplicate detection switches from pairwise comparison to a map.
 const linearKeyLimit = 16
 
-// JSONError reports why a text is outside the subset and where.
-type JSONError struct {
+// Error reports why a text is outside the subset and where.
+type Error struct {
 	Offset int    // byte offset of the problem in the input
 	Kind   error  // one of the Err* sentinels below
 	Detail string // short lowercase detail, e.g. `duplicate key "amount"`
 }
 
 // Error formats the error as "json: DETAIL at byte OFFSET".
-func (e *JSONError) Error() string {
+func (e *Error) Error() string {
 	d := e.Detail
 	if d == "" && e.Kind != nil {
 		d = e.Kind.Error()
@@ -51,11 +51,11 @@ func (e *JSONError) Error() string {
 }
 
 // Unwrap returns Kind, so errors.Is(err, ErrDuplicateKey) works.
-func (e *JSONError) Unwrap() error { return e.Kind }
+func (e *Error) Unwrap() error { return e.Kind }
 
-// The kinds of JSONError.
+// The kinds of Error.
 var (
-	ErrJSONSyntax   = errors.New("malformed json")
+	ErrSyntax       = errors.New("malformed json")
 	ErrWhitespace   = errors.New("whitespace outside strings")
 	ErrNumber       = errors.New("number outside the integer subset")
 	ErrDuplicateKey = errors.New("duplicate key")
@@ -64,29 +64,29 @@ var (
 	ErrNull         = errors.New("null is not used")
 )
 
-// ValidateJSON reports whether b is exactly one JSON value in the subset.
-// It returns nil or a *JSONError whose Kind is one of the Err* sentinels.
+// Validate reports whether b is exactly one JSON value in the subset.
+// It returns nil or a *Error whose Kind is one of the Err* sentinels.
 // A MaxDepth of zero or less means the default of 32.
-func ValidateJSON(b []byte, lim JSONLimits) error {
+func Validate(b []byte, lim Limits) error {
 	s := getScanner(b, lim)
 	err := s.run()
 	putScanner(s)
 	return err
 }
 
-// ValidateJSONObject is ValidateJSON plus: the value is an object.
-func ValidateJSONObject(b []byte, lim JSONLimits) error {
-	if err := ValidateJSON(b, lim); err != nil {
+// ValidateObject is Validate plus: the value is an object.
+func ValidateObject(b []byte, lim Limits) error {
+	if err := Validate(b, lim); err != nil {
 		return err
 	}
 	if b[0] != '{' {
-		return jsonErr(0, ErrJSONSyntax, "value is not an object")
+		return jsonErr(0, ErrSyntax, "value is not an object")
 	}
 	return nil
 }
 
 func jsonErr(off int, kind error, detail string) error {
-	return &JSONError{Offset: off, Kind: kind, Detail: detail}
+	return &Error{Offset: off, Kind: kind, Detail: detail}
 }
 
 // jsonFrame is one open object or array.
@@ -138,7 +138,7 @@ var scannerPool = sync.Pool{
 	},
 }
 
-func getScanner(b []byte, lim JSONLimits) *jsonScanner {
+func getScanner(b []byte, lim Limits) *jsonScanner {
 	s := scannerPool.Get().(*jsonScanner)
 	s.b = b
 	s.maxDepth = lim.MaxDepth
@@ -172,13 +172,13 @@ func isJSONSpace(c byte) bool {
 // required; whitespace gets its own kind.
 func unexpected(b []byte, off int, want string) error {
 	if off >= len(b) {
-		return jsonErr(len(b), ErrJSONSyntax, "unexpected end of input, "+want)
+		return jsonErr(len(b), ErrSyntax, "unexpected end of input, "+want)
 	}
 	c := b[off]
 	if isJSONSpace(c) {
 		return jsonErr(off, ErrWhitespace, "whitespace outside strings")
 	}
-	return jsonErr(off, ErrJSONSyntax, "unexpected "+describeByte(c)+", "+want)
+	return jsonErr(off, ErrSyntax, "unexpected "+describeByte(c)+", "+want)
 }
 
 func describeByte(c byte) string {
@@ -196,7 +196,7 @@ func (s *jsonScanner) run() error {
 	b := s.b
 	n := len(b)
 	if n == 0 {
-		return jsonErr(0, ErrJSONSyntax, "empty input")
+		return jsonErr(0, ErrSyntax, "empty input")
 	}
 	i := 0
 
@@ -248,18 +248,18 @@ value:
 			i += 4
 			goto after
 		}
-		return jsonErr(i, ErrJSONSyntax, "invalid literal")
+		return jsonErr(i, ErrSyntax, "invalid literal")
 	case 'f':
 		if n-i >= 5 && string(b[i:i+5]) == "false" {
 			i += 5
 			goto after
 		}
-		return jsonErr(i, ErrJSONSyntax, "invalid literal")
+		return jsonErr(i, ErrSyntax, "invalid literal")
 	case 'n':
 		if n-i >= 4 && string(b[i:i+4]) == "null" {
 			return jsonErr(i, ErrNull, "null is not used")
 		}
-		return jsonErr(i, ErrJSONSyntax, "invalid literal")
+		return jsonErr(i, ErrSyntax, "invalid literal")
 	default:
 		return unexpected(b, i, "expected a value")
 	}
@@ -450,7 +450,7 @@ func (s *jsonScanner) scanString(i int) (int, bool, error) {
 		}
 	special:
 		if i >= n {
-			return 0, false, jsonErr(n, ErrJSONSyntax, "unexpected end of input in string")
+			return 0, false, jsonErr(n, ErrSyntax, "unexpected end of input in string")
 		}
 		switch c := b[i]; {
 		case c == '"':
@@ -463,7 +463,7 @@ func (s *jsonScanner) scanString(i int) (int, bool, error) {
 			}
 			i = end
 		case c < 0x20:
-			return 0, false, jsonErr(i, ErrJSONSyntax, "unescaped control character "+describeByte(c)+" in string")
+			return 0, false, jsonErr(i, ErrSyntax, "unescaped control character "+describeByte(c)+" in string")
 		default: // c >= 0x80
 			r, size := utf8.DecodeRune(b[i:])
 			if r == utf8.RuneError && size == 1 {
@@ -505,18 +505,18 @@ func isLowSurrogate(r rune) bool  { return r >= 0xDC00 && r <= 0xDFFF }
 // escaped low surrogate; the pair is consumed together.
 func scanEscape(b []byte, i int) (int, error) {
 	if i+1 >= len(b) {
-		return 0, jsonErr(len(b), ErrJSONSyntax, "unexpected end of input in string")
+		return 0, jsonErr(len(b), ErrSyntax, "unexpected end of input in string")
 	}
 	switch b[i+1] {
 	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 		return i + 2, nil
 	case 'u':
 	default:
-		return 0, jsonErr(i, ErrJSONSyntax, "invalid escape "+strconv.Quote(string(b[i:i+2])))
+		return 0, jsonErr(i, ErrSyntax, "invalid escape "+strconv.Quote(string(b[i:i+2])))
 	}
 	r, ok := hex4(b, i+2)
 	if !ok {
-		return 0, jsonErr(i, ErrJSONSyntax, "invalid \\u escape")
+		return 0, jsonErr(i, ErrSyntax, "invalid \\u escape")
 	}
 	switch {
 	case isLowSurrogate(r):
@@ -530,7 +530,7 @@ func scanEscape(b []byte, i int) (int, error) {
 	}
 	r2, ok := hex4(b, j+2)
 	if !ok {
-		return 0, jsonErr(j, ErrJSONSyntax, "invalid \\u escape")
+		return 0, jsonErr(j, ErrSyntax, "invalid \\u escape")
 	}
 	if !isLowSurrogate(r2) {
 		return 0, jsonErr(i, ErrUTF8, "lone high surrogate escape")

@@ -1,8 +1,9 @@
 package verifier
 
 import (
-	"github.com/countersign/countersign/format"
 	"slices"
+
+	"github.com/countersign/countersign/format"
 )
 
 // Policy is the policy in force: the last change.policy run executed.

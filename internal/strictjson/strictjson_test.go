@@ -1,4 +1,4 @@
-package format
+package strictjson
 
 import (
 	"bytes"
@@ -55,34 +55,34 @@ var strictJSONCases = []struct {
 	wantErr error
 }{
 	// Rule 1: exactly one value spanning the input.
-	{"empty", "", ErrJSONSyntax},
+	{"empty", "", ErrSyntax},
 	{"object", `{"a":1,"b":"x","c":true,"d":false,"e":[1,2],"f":{}}`, nil},
 	{"empty object", `{}`, nil},
 	{"empty array", `[]`, nil},
 	{"scalar string", `"x"`, nil},
 	{"scalar int", `7`, nil},
 	{"scalar true", `true`, nil},
-	{"two values", `{}{}`, ErrJSONSyntax},
-	{"trailing garbage", `{"a":1}x`, ErrJSONSyntax},
-	{"leading garbage", `x{}`, ErrJSONSyntax},
-	{"unclosed object", `{"a":1`, ErrJSONSyntax},
-	{"unclosed array", `[1,2`, ErrJSONSyntax},
-	{"missing value", `{"a":}`, ErrJSONSyntax},
-	{"missing colon", `{"a"1}`, ErrJSONSyntax},
-	{"trailing comma object", `{"a":1,}`, ErrJSONSyntax},
-	{"trailing comma array", `[1,]`, ErrJSONSyntax},
-	{"leading comma array", `[,1]`, ErrJSONSyntax},
-	{"mismatched brackets", `[1}`, ErrJSONSyntax},
-	{"mismatched braces", `{"a":1]`, ErrJSONSyntax},
-	{"stray close", `]`, ErrJSONSyntax},
-	{"non-string key", `{1:2}`, ErrJSONSyntax},
-	{"single-quoted", `{'a':1}`, ErrJSONSyntax},
-	{"unterminated string", `"abc`, ErrJSONSyntax},
-	{"bad literal", `tru`, ErrJSONSyntax},
-	{"literal with suffix", `truex`, ErrJSONSyntax},
-	{"capital literal", `True`, ErrJSONSyntax},
-	{"bom", "\xef\xbb\xbf{}", ErrJSONSyntax},
-	{"nul byte outside", "{}\x00", ErrJSONSyntax},
+	{"two values", `{}{}`, ErrSyntax},
+	{"trailing garbage", `{"a":1}x`, ErrSyntax},
+	{"leading garbage", `x{}`, ErrSyntax},
+	{"unclosed object", `{"a":1`, ErrSyntax},
+	{"unclosed array", `[1,2`, ErrSyntax},
+	{"missing value", `{"a":}`, ErrSyntax},
+	{"missing colon", `{"a"1}`, ErrSyntax},
+	{"trailing comma object", `{"a":1,}`, ErrSyntax},
+	{"trailing comma array", `[1,]`, ErrSyntax},
+	{"leading comma array", `[,1]`, ErrSyntax},
+	{"mismatched brackets", `[1}`, ErrSyntax},
+	{"mismatched braces", `{"a":1]`, ErrSyntax},
+	{"stray close", `]`, ErrSyntax},
+	{"non-string key", `{1:2}`, ErrSyntax},
+	{"single-quoted", `{'a':1}`, ErrSyntax},
+	{"unterminated string", `"abc`, ErrSyntax},
+	{"bad literal", `tru`, ErrSyntax},
+	{"literal with suffix", `truex`, ErrSyntax},
+	{"capital literal", `True`, ErrSyntax},
+	{"bom", "\xef\xbb\xbf{}", ErrSyntax},
+	{"nul byte outside", "{}\x00", ErrSyntax},
 
 	// Rule 2: no whitespace outside strings.
 	{"space after brace", `{ "a":1}`, ErrWhitespace},
@@ -94,16 +94,16 @@ var strictJSONCases = []struct {
 	{"leading space", ` {}`, ErrWhitespace},
 	{"only space", ` `, ErrWhitespace},
 	{"escaped tab in string ok", `{"a b":" c\td "}`, nil},
-	{"raw tab in string", "\"a\tb\"", ErrJSONSyntax}, // a control character, not whitespace
+	{"raw tab in string", "\"a\tb\"", ErrSyntax}, // a control character, not whitespace
 	{"spaces inside string ok", `{"a b":" c d "}`, nil},
-	{"form feed outside", "[\f]", ErrJSONSyntax},
+	{"form feed outside", "[\f]", ErrSyntax},
 
 	// Rule 3: literals.
 	{"true false", `[true,false]`, nil},
 	{"null top", `null`, ErrNull},
 	{"null member", `{"a":null}`, ErrNull},
 	{"null in array", `[1,null]`, ErrNull},
-	{"nul truncated", `nul`, ErrJSONSyntax},
+	{"nul truncated", `nul`, ErrSyntax},
 
 	// Rule 4: integers only.
 	{"zero", `0`, nil},
@@ -127,11 +127,11 @@ var strictJSONCases = []struct {
 	{"negative zero", `-0`, ErrNumber},
 	{"negative zero in array", `[-0]`, ErrNumber},
 	{"fraction in array", `[1,2.0]`, ErrNumber},
-	{"plus sign", `+1`, ErrJSONSyntax},
-	{"lone minus", `-`, ErrJSONSyntax},
-	{"minus letter", `-a`, ErrJSONSyntax},
-	{"hex", `0x10`, ErrJSONSyntax},
-	{"number then minus", `[1-2]`, ErrJSONSyntax},
+	{"plus sign", `+1`, ErrSyntax},
+	{"lone minus", `-`, ErrSyntax},
+	{"minus letter", `-a`, ErrSyntax},
+	{"hex", `0x10`, ErrSyntax},
+	{"number then minus", `[1-2]`, ErrSyntax},
 
 	// Rule 5: duplicate member names, compared decoded.
 	{"duplicate", `{"a":1,"a":2}`, ErrDuplicateKey},
@@ -186,23 +186,23 @@ var strictJSONCases = []struct {
 	{"truncated four byte", "\"\xf0\x9f\x98\"", ErrUTF8},
 	{"truncated at end of input", "\"\xe2\x82", ErrUTF8},
 	{"bad utf8 in key", "{\"\xc0\xaf\":1}", ErrUTF8},
-	{"bad utf8 outside string", "[\xc3\xa9]", ErrJSONSyntax},
+	{"bad utf8 outside string", "[\xc3\xa9]", ErrSyntax},
 	{"bad utf8 in long string", `"` + strings.Repeat("a", 30) + "\xed\xa0\x80" + `"`, ErrUTF8},
-	{"raw newline", "\"a\nb\"", ErrJSONSyntax},
-	{"raw nul", "\"a\x00b\"", ErrJSONSyntax},
-	{"raw 0x1f", "\"\x1f\"", ErrJSONSyntax},
+	{"raw newline", "\"a\nb\"", ErrSyntax},
+	{"raw nul", "\"a\x00b\"", ErrSyntax},
+	{"raw 0x1f", "\"\x1f\"", ErrSyntax},
 	{"raw del ok", "\"\x7f\"", nil},
-	{"control in long string", `"` + strings.Repeat("a", 20) + "\x01" + `"`, ErrJSONSyntax},
+	{"control in long string", `"` + strings.Repeat("a", 20) + "\x01" + `"`, ErrSyntax},
 	{"all simple escapes", `"\"\\\/\b\f\n\r\t"`, nil},
 	{"unicode escapes", `"\u0000\u001f\u00e9\u20AC\uffff"`, nil},
 	{"surrogate pair", `"\ud83d\ude00"`, nil},
 	{"surrogate pair upper", `"\uD83D\uDE00"`, nil},
-	{"bad escape letter", `"\a"`, ErrJSONSyntax},
-	{"escaped apostrophe", `"\'"`, ErrJSONSyntax},
-	{"escaped x", `"\x41"`, ErrJSONSyntax},
-	{"short unicode escape", `"\u12"`, ErrJSONSyntax},
-	{"non-hex unicode escape", `"\u12g4"`, ErrJSONSyntax},
-	{"backslash at end", `"\`, ErrJSONSyntax},
+	{"bad escape letter", `"\a"`, ErrSyntax},
+	{"escaped apostrophe", `"\'"`, ErrSyntax},
+	{"escaped x", `"\x41"`, ErrSyntax},
+	{"short unicode escape", `"\u12"`, ErrSyntax},
+	{"non-hex unicode escape", `"\u12g4"`, ErrSyntax},
+	{"backslash at end", `"\`, ErrSyntax},
 	{"lone high surrogate", `"\ud800"`, ErrUTF8},
 	{"lone high then text", `"\ud800abc"`, ErrUTF8},
 	{"lone low surrogate", `"\udc00"`, ErrUTF8},
@@ -210,7 +210,7 @@ var strictJSONCases = []struct {
 	{"high then high", `"\ud800\ud800"`, ErrUTF8},
 	{"high then bmp", `"\ud800\u0041"`, ErrUTF8},
 	{"high then other escape", `"\ud800\n"`, ErrUTF8},
-	{"high then bad hex", `"\ud800\uzzzz"`, ErrJSONSyntax},
+	{"high then bad hex", `"\ud800\uzzzz"`, ErrSyntax},
 	{"lone surrogate in key", `{"\udfff":1}`, ErrUTF8},
 	{"escaped backslash then u", `"\\ud800"`, nil},
 
@@ -230,7 +230,7 @@ var strictJSONCases = []struct {
 func TestValidateJSON(t *testing.T) {
 	for _, tc := range strictJSONCases {
 		t.Run(tc.name, func(t *testing.T) {
-			err := ValidateJSON([]byte(tc.in), JSONLimits{})
+			err := Validate([]byte(tc.in), Limits{})
 			checkJSONErr(t, tc.in, err, tc.wantErr)
 		})
 	}
@@ -240,16 +240,16 @@ func checkJSONErr(t *testing.T, in string, err, want error) {
 	t.Helper()
 	if want == nil {
 		if err != nil {
-			t.Fatalf("ValidateJSON(%.80q) = %v, want nil", in, err)
+			t.Fatalf("Validate(%.80q) = %v, want nil", in, err)
 		}
 		return
 	}
 	if !errors.Is(err, want) {
-		t.Fatalf("ValidateJSON(%.80q) = %v, want %v", in, err, want)
+		t.Fatalf("Validate(%.80q) = %v, want %v", in, err, want)
 	}
-	var je *JSONError
+	var je *Error
 	if !errors.As(err, &je) {
-		t.Fatalf("error %T is not a *JSONError", err)
+		t.Fatalf("error %T is not a *Error", err)
 	}
 	if je.Offset < 0 || je.Offset > len(in) {
 		t.Fatalf("offset %d outside input of %d bytes", je.Offset, len(in))
@@ -286,15 +286,15 @@ func TestValidateJSONOffset(t *testing.T) {
 		{"range", `[9007199254740992]`, ErrNumber, 1, "integer out of range"},
 		{"utf8", "{\"a\":\"x\xed\xa0\x80\"}", ErrUTF8, 7, ""},
 		{"lone surrogate", `["ab\udc00"]`, ErrUTF8, 4, ""},
-		{"control", "[\"ab\x01\"]", ErrJSONSyntax, 4, ""},
+		{"control", "[\"ab\x01\"]", ErrSyntax, 4, ""},
 		{"depth", strings.Repeat("[", 33), ErrDepth, 32, ""},
-		{"eof", `{"a":`, ErrJSONSyntax, 5, ""},
-		{"trailing", `{}}`, ErrJSONSyntax, 2, ""},
+		{"eof", `{"a":`, ErrSyntax, 5, ""},
+		{"trailing", `{}}`, ErrSyntax, 2, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			err := ValidateJSON([]byte(tc.in), JSONLimits{})
-			var je *JSONError
+			err := Validate([]byte(tc.in), Limits{})
+			var je *Error
 			if !errors.As(err, &je) || !errors.Is(err, tc.wantErr) {
 				t.Fatalf("got %v, want %v", err, tc.wantErr)
 			}
@@ -309,11 +309,11 @@ func TestValidateJSONOffset(t *testing.T) {
 }
 
 func TestJSONErrorText(t *testing.T) {
-	err := ValidateJSON([]byte(`{"amount":"1","currency":"EUR","amount":"2"}`), JSONLimits{})
+	err := Validate([]byte(`{"amount":"1","currency":"EUR","amount":"2"}`), Limits{})
 	if got, want := err.Error(), `json: duplicate key "amount" at byte 31`; got != want {
 		t.Errorf("Error() = %q, want %q", got, want)
 	}
-	e := &JSONError{Offset: 3, Kind: ErrNull}
+	e := &Error{Offset: 3, Kind: ErrNull}
 	if got, want := e.Error(), "json: null is not used at byte 3"; got != want {
 		t.Errorf("Error() = %q, want %q", got, want)
 	}
@@ -322,8 +322,8 @@ func TestJSONErrorText(t *testing.T) {
 	}
 	// A long duplicate name is shortened in the detail.
 	long := strings.Repeat("é", 100)
-	err = ValidateJSON([]byte(`{"`+long+`":1,"`+long+`":2}`), JSONLimits{})
-	var je *JSONError
+	err = Validate([]byte(`{"`+long+`":1,"`+long+`":2}`), Limits{})
+	var je *Error
 	if !errors.As(err, &je) || !errors.Is(err, ErrDuplicateKey) || len(je.Detail) > 100 || !utf8.ValidString(je.Detail) {
 		t.Errorf("long duplicate: %v", err)
 	}
@@ -348,7 +348,7 @@ func TestValidateJSONMaxDepth(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			err := ValidateJSON([]byte(tc.in), JSONLimits{MaxDepth: tc.max})
+			err := Validate([]byte(tc.in), Limits{MaxDepth: tc.max})
 			checkJSONErr(t, tc.in, err, tc.wantErr)
 		})
 	}
@@ -362,18 +362,18 @@ func TestValidateJSONObject(t *testing.T) {
 	}{
 		{"object", `{"a":1}`, nil},
 		{"empty object", `{}`, nil},
-		{"array", `[{"a":1}]`, ErrJSONSyntax},
-		{"string", `"{}"`, ErrJSONSyntax},
-		{"number", `1`, ErrJSONSyntax},
-		{"true", `true`, ErrJSONSyntax},
-		{"empty", ``, ErrJSONSyntax},
+		{"array", `[{"a":1}]`, ErrSyntax},
+		{"string", `"{}"`, ErrSyntax},
+		{"number", `1`, ErrSyntax},
+		{"true", `true`, ErrSyntax},
+		{"empty", ``, ErrSyntax},
 		{"leading space", ` {}`, ErrWhitespace},
 		{"null", `null`, ErrNull},
 		{"bad object", `{"a":1,"a":2}`, ErrDuplicateKey},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			err := ValidateJSONObject([]byte(tc.in), JSONLimits{})
+			err := ValidateObject([]byte(tc.in), Limits{})
 			checkJSONErr(t, tc.in, err, tc.wantErr)
 		})
 	}
@@ -384,7 +384,7 @@ func TestValidateJSONObject(t *testing.T) {
 func TestValidateJSONDoesNotModify(t *testing.T) {
 	in := []byte(`{"\u0061":1,"\n":{"\ud83d\ude00":2},"b":[true]}`)
 	orig := bytes.Clone(in)
-	if err := ValidateJSON(in, JSONLimits{}); err != nil {
+	if err := Validate(in, Limits{}); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(in, orig) {
@@ -399,10 +399,10 @@ func TestValidateJSONReuse(t *testing.T) {
 	bad := []byte(manyKeys(30, `,"x":{"\u0061":1,"a":2}`))
 	good := []byte(`{"a":{"a":1},"x":{"\u0061":2}}`)
 	for i := 0; i < 100; i++ {
-		if err := ValidateJSON(bad, JSONLimits{}); !errors.Is(err, ErrDuplicateKey) {
+		if err := Validate(bad, Limits{}); !errors.Is(err, ErrDuplicateKey) {
 			t.Fatalf("bad: %v", err)
 		}
-		if err := ValidateJSON(good, JSONLimits{}); err != nil {
+		if err := Validate(good, Limits{}); err != nil {
 			t.Fatalf("good: %v", err)
 		}
 	}
@@ -544,26 +544,26 @@ func FuzzValidateJSON(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		orig := bytes.Clone(b)
-		err := ValidateJSON(b, JSONLimits{})
+		err := Validate(b, Limits{})
 		if !bytes.Equal(b, orig) {
 			t.Fatal("input modified")
 		}
-		objErr := ValidateJSONObject(b, JSONLimits{})
+		objErr := ValidateObject(b, Limits{})
 		if err != nil {
-			var je *JSONError
+			var je *Error
 			if !errors.As(err, &je) {
-				t.Fatalf("error %T is not a *JSONError", err)
+				t.Fatalf("error %T is not a *Error", err)
 			}
 			if je.Offset < 0 || je.Offset > len(b) {
 				t.Fatalf("offset %d outside input of %d bytes", je.Offset, len(b))
 			}
 			switch je.Kind {
-			case ErrJSONSyntax, ErrWhitespace, ErrNumber, ErrDuplicateKey, ErrUTF8, ErrDepth, ErrNull:
+			case ErrSyntax, ErrWhitespace, ErrNumber, ErrDuplicateKey, ErrUTF8, ErrDepth, ErrNull:
 			default:
 				t.Fatalf("unknown kind %v", je.Kind)
 			}
 			if objErr == nil {
-				t.Fatal("ValidateJSONObject accepts what ValidateJSON refuses")
+				t.Fatal("ValidateObject accepts what Validate refuses")
 			}
 			if refStrictJSON(b) && !bytes.Contains(b, []byte(`\u`)) {
 				t.Fatalf("refused %q (%v) but the reference accepts it", b, err)
@@ -571,7 +571,7 @@ func FuzzValidateJSON(f *testing.F) {
 			return
 		}
 		if (objErr == nil) != (b[0] == '{') {
-			t.Fatalf("ValidateJSONObject = %v for %q", objErr, b)
+			t.Fatalf("ValidateObject = %v for %q", objErr, b)
 		}
 		if !json.Valid(b) {
 			t.Fatalf("accepted %q but encoding/json finds it invalid", b)
@@ -605,13 +605,13 @@ func benchRecord() []byte {
 
 func BenchmarkValidateJSON(b *testing.B) {
 	rec := benchRecord()
-	if err := ValidateJSON(rec, JSONLimits{}); err != nil {
+	if err := Validate(rec, Limits{}); err != nil {
 		b.Fatal(err)
 	}
 	b.SetBytes(int64(len(rec)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := ValidateJSON(rec, JSONLimits{}); err != nil {
+		if err := Validate(rec, Limits{}); err != nil {
 			b.Fatal(err)
 		}
 	}
