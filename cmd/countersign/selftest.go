@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -82,7 +83,7 @@ func selftestOne(ctx context.Context, x fixtures.Expect) (string, error) {
 	}
 	res, err := verifier.Verify(ctx, bytes.NewReader(data), trust, opts)
 	if x.Expect == fixtures.ExpectNotBundle {
-		if verifier.IsNotBundle(err) {
+		if errors.Is(err, verifier.ErrNotBundle) {
 			return "not a bundle", nil
 		}
 		return "a verdict", fmt.Errorf("expected the input to be refused as not a bundle, got %v", err)
