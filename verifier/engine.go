@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/countersign/countersign/format"
@@ -328,20 +329,7 @@ func (v *verification) result() *Result {
 	res.Bundle.Organisation = v.state.Org.Name
 	res.Counts.Principals = int64(len(v.state.Principals))
 	res.Counts.Keys = int64(len(v.state.Keys))
-	sort.SliceStable(v.findings, func(i, j int) bool {
-		a, b := v.findings[i], v.findings[j]
-		fa, fb := firstRecord(a), firstRecord(b)
-		if fa != fb {
-			return fa < fb
-		}
-		if a.Rule != b.Rule {
-			return a.Rule < b.Rule
-		}
-		if c := slices.Compare(a.Records, b.Records); c != 0 {
-			return c < 0
-		}
-		return a.Message < b.Message
-	})
+	sortFindings(v.findings)
 	res.Findings = v.findings
 	if res.Findings == nil {
 		res.Findings = []Finding{}
@@ -377,6 +365,31 @@ func (v *verification) result() *Result {
 	}
 	return res
 }
+
+// sortFindings puts findings in the order of SPEC.md §8.4: integrity
+// findings before rule findings; then by the first record cited (findings
+// citing none last), rule ID and the records cited element by element. The
+// sort is stable, so findings equal in those keys keep the order in which
+// the records were read, which for container findings is the order of their
+// frames in the file. Messages never order findings.
+func sortFindings(fs []Finding) {
+	sort.SliceStable(fs, func(i, j int) bool {
+		a, b := fs[i], fs[j]
+		if ia, ib := isIntegrity(a.Rule), isIntegrity(b.Rule); ia != ib {
+			return ia
+		}
+		fa, fb := firstRecord(a), firstRecord(b)
+		if fa != fb {
+			return fa < fb
+		}
+		if a.Rule != b.Rule {
+			return a.Rule < b.Rule
+		}
+		return slices.Compare(a.Records, b.Records) < 0
+	})
+}
+
+func isIntegrity(rule string) bool { return strings.HasPrefix(rule, "INT-") }
 
 func hasIntegrityFinding(fs []Finding) bool {
 	for _, f := range fs {

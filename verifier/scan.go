@@ -16,6 +16,11 @@ func (v *verification) scan(l format.Line, bytes int64) *item {
 	fail := func(rule, format string, args ...any) {
 		it.findings = append(it.findings, Finding{Rule: rule, msgf: format, args: args, Records: []int64{it.pos}})
 	}
+	// Findings on the trailer, or on a line after it, cite the last record
+	// read (SPEC.md §8.1 step 9).
+	if v.trailer != nil || format.IsTrailer(l.Bytes) && !l.TooLong {
+		it.pos = v.pos - 1
+	}
 	if v.trailer != nil {
 		// Nothing may follow the trailer.
 		if !v.afterTrl {
@@ -193,7 +198,13 @@ func (v *verification) link(it *item, rec *format.Record, hash format.Hash) {
 	}
 	v.prevHash = hash
 	v.havePrev = true
-	if cp := v.opts.Checkpoint; cp != nil && cp.Seal != nil && it.pos == cp.Seal.Count-1 {
+	// A checkpoint for another bundle is one finding on record 0 and no
+	// other checkpoint condition is judged (SPEC.md §8.1 step 12).
+	bundle := v.ahead.Genesis
+	if it.pos == 0 {
+		bundle = hash
+	}
+	if cp := v.opts.Checkpoint; cp != nil && cp.Seal != nil && it.pos == cp.Seal.Count-1 && cp.Seal.Bundle == bundle.String() {
 		v.cpChecked = true
 		if cp.Seal.Head != hash.String() && v.on("INT-CHECKPOINT.1") {
 			it.findings = append(it.findings, Finding{Rule: RuleCheckpoint, Message: fmt.Sprintf("fork: the checkpoint says record %d hashes to %s, this bundle's record %d hashes to %s", it.pos, cp.Seal.Head[:16], it.pos, short(hash)), Records: []int64{it.pos}})

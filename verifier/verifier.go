@@ -142,9 +142,10 @@ type Result struct {
 	// Counts are what was read and checked.
 	Counts Counts `json:"counts"`
 	// Findings are the first Options.MaxFindings things wrong (1000 by
-	// default), in the order of SPEC.md §8.4: by the first record each
-	// names, then rule, then records, then message; findings that name no
-	// record come last. Never nil: an empty list means no finding.
+	// default), in the order of SPEC.md §8.4: integrity findings first,
+	// then by the first record each names, rule and records; findings that
+	// name no record come last in their class. Never nil: an empty list
+	// means no finding.
 	Findings []Finding `json:"findings"`
 	// FindingsOmitted counts the findings past the cap, which are not kept.
 	FindingsOmitted int `json:"findings_omitted"`
