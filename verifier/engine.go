@@ -43,6 +43,7 @@ type job struct {
 	sig    []byte
 	ok     bool
 	done   bool // already checked while scanning
+	stmt   int  // 1 + the index in sigs of the statement it checks; 0 for none
 	// what to report if it fails, naming recs (the item's record when nil)
 	rule string
 	msg  string
@@ -266,7 +267,6 @@ func (v *verification) add(f Finding) {
 
 // finish runs in sequence order once an item's signatures are checked.
 func (v *verification) finish(it *item) {
-	ok := true
 	for _, j := range it.jobs {
 		v.counts.Signatures++
 		if !j.ok {
@@ -275,15 +275,22 @@ func (v *verification) finish(it *item) {
 				recs = []int64{it.pos}
 			}
 			it.findings = append(it.findings, Finding{Rule: j.rule, Message: j.msg, Records: recs})
+			if j.stmt > 0 {
+				it.stmts[j.stmt-1] = nil // a statement that fails counts for nothing (§5.1)
+			}
 		}
 	}
-	for _, f := range it.findings {
-		if f.Rule != "" && f.Rule[:4] == "INT-" {
-			ok = false
-		}
-	}
-	if it.rec != nil && it.body != nil && ok && v.genesisSeen(it) {
+	ok := !hasIntegrityFinding(it.findings)
+	excluded := it.pos > 0 && excludes(it.findings)
+	// §8.1: an excluded record is not judged; a record carrying a statement
+	// that counts for nothing is nobody's (a proposal opens no run, an
+	// attempt awaits no outcome, a finding or personnel event states
+	// nothing). Other integrity findings exclude nothing.
+	if it.rec != nil && it.body != nil && !excluded && !hasRule(it.findings, RuleStatement) && !(it.pos == 0 && !ok) && v.genesisSeen(it) {
 		v.judge(it)
+	}
+	if excluded {
+		it.effect = nil
 	}
 	if it.rec != nil {
 		v.counts.Records++
@@ -390,6 +397,27 @@ func sortFindings(fs []Finding) {
 }
 
 func isIntegrity(rule string) bool { return strings.HasPrefix(rule, "INT-") }
+
+// excludes reports whether findings take their record out of §8.2 and
+// §8.3 (SPEC.md §8.1, "What an integrity finding excludes").
+func excludes(fs []Finding) bool {
+	for _, f := range fs {
+		switch f.Rule {
+		case RuleParse, RuleSequence, RuleChain, RuleEnvelope:
+			return true
+		}
+	}
+	return false
+}
+
+func hasRule(fs []Finding, rule string) bool {
+	for _, f := range fs {
+		if f.Rule == rule {
+			return true
+		}
+	}
+	return false
+}
 
 func hasIntegrityFinding(fs []Finding) bool {
 	for _, f := range fs {

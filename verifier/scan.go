@@ -147,26 +147,44 @@ func (v *verification) scan(l format.Line, bytes int64) *item {
 		it.stmts[i] = v.statement(it, rec, info, i, fail)
 	}
 	v.reused(it, rec)
-	v.interpret(it, rec, body, fail)
-	if it.effect != nil {
+	keys := rec.Type == format.TypeEnrolment || rec.Type == format.TypeKeyRevocation || rec.Type == format.TypeLogKeyRotation
+	envelopeOK := true
+	if keys {
 		// Records that change keys are rare: check their signatures now, so
-		// that one whose signatures fail changes nothing (§8.2).
-		if v.verifyNow(it) {
-			it.effect(v.ahead)
-		} else {
-			it.effect = nil
+		// that §8.2 judges them without a statement that fails (§5.1) and
+		// one whose envelope fails changes nothing (§8.1).
+		envelopeOK = v.verifyNow(it)
+	}
+	v.interpret(it, rec, body, fail)
+	if !envelopeOK || excludes(it.findings) {
+		// An excluded record is not judged under §8.2 and changes nothing;
+		// its statements were still checked (§8.1).
+		it.effect = nil
+		kept := it.findings[:0]
+		for _, f := range it.findings {
+			if f.Rule != RuleKeyEnrolment {
+				kept = append(kept, f)
+			}
 		}
+		it.findings = kept
+	} else if it.effect != nil {
+		it.effect(v.ahead)
 	}
 	return it
 }
 
-// verifyNow checks an item's signatures in the scanning goroutine and
-// reports whether all verify; the workers then skip them.
+// verifyNow checks an item's signatures in the scanning goroutine, drops
+// the statements whose signature fails, and reports whether every other
+// signature (the envelope's) verifies; the workers then skip them.
 func (v *verification) verifyNow(it *item) bool {
 	ok := true
 	for _, j := range it.jobs {
 		j.ok, j.done = j.pub.Verify(j.prefix, j.data, j.sig), true
-		ok = ok && j.ok
+		if !j.ok && j.stmt > 0 {
+			it.stmts[j.stmt-1] = nil
+		} else if !j.ok {
+			ok = false
+		}
 	}
 	return ok
 }
@@ -449,7 +467,7 @@ func (v *verification) statement(it *item, rec *format.Record, info format.TypeI
 		pub = k.key
 	}
 	if v.on("INT-STATEMENT.5") {
-		it.jobs = append(it.jobs, &job{pub: pub, prefix: format.PrefixStatement, data: sg.Stmt, sig: sg.Sig, rule: RuleStatement,
+		it.jobs = append(it.jobs, &job{pub: pub, prefix: format.PrefixStatement, data: sg.Stmt, sig: sg.Sig, rule: RuleStatement, stmt: i + 1,
 			msg: fmt.Sprintf("record %d: statement %d signature by %s does not verify", it.pos, i+1, st.Principal)})
 	}
 	return st
