@@ -78,6 +78,7 @@ type verification struct {
 	ahead     *State
 	pos       int64
 	prevHash  format.Hash
+	prevLine  format.Hash // hash of the line before the one being scanned
 	prevTime  string
 	havePrev  bool
 	trailer   *format.Trailer
@@ -137,6 +138,9 @@ func (v *verification) run(ctx context.Context, r io.Reader) error {
 	g, err := format.ParseRecord(first.Bytes)
 	if err != nil || g.Type != format.TypeGenesis {
 		return fmt.Errorf("%w: first line is not a genesis record", format.ErrNotBundle)
+	}
+	if err := wellFormedGenesis(g); err != nil {
+		return fmt.Errorf("%w: record 0 is not a well-formed genesis: %v", format.ErrNotBundle, err)
 	}
 
 	work := make(chan *batch, batchesInFlight)
@@ -238,6 +242,31 @@ func (v *verification) run(ctx context.Context, r io.Reader) error {
 		if v.on(cond) {
 			v.add(Finding{Rule: RuleContainer, Message: p.Msg + " (frame at byte " + strconv.FormatInt(p.Offset, 10) + ")"})
 		}
+	}
+	return nil
+}
+
+// wellFormedGenesis checks that record 0's body decodes as a genesis body
+// and that its log key is accepted (SPEC.md §6.1): without them nothing can
+// be verified, so the input is not a bundle. A genesis naming another
+// format or an unknown major version is left to INT-VERSION, a finding.
+func wellFormedGenesis(g *format.Record) error {
+	body, err := format.DecodeBody(format.TypeGenesis, g.Body, format.Lax)
+	if err != nil {
+		return err
+	}
+	gb := body.(*format.Genesis)
+	major, minor, ok := parseVersion(gb.Version)
+	if gb.Format != format.FormatName || !ok || major != format.VersionMajor {
+		return nil
+	}
+	if minor <= format.VersionMinor {
+		if _, err := format.DecodeBody(format.TypeGenesis, g.Body, format.Strict); err != nil {
+			return err
+		}
+	}
+	if _, err := format.ParsePublicKey(gb.LogKey); err != nil {
+		return fmt.Errorf("log key refused: %w", err)
 	}
 	return nil
 }

@@ -214,6 +214,7 @@ func (v *verification) link(it *item, rec *format.Record, hash format.Hash) {
 	} else {
 		v.prevTime = "" // an unreadable record has no time to compare with
 	}
+	v.prevLine = v.prevHash
 	v.prevHash = hash
 	v.havePrev = true
 	// A checkpoint for another bundle is one finding on record 0 and no
@@ -381,18 +382,33 @@ func atoiStrict(s string) (int, error) {
 	return n, nil
 }
 
-// validTZ reports whether s looks like an IANA time zone name. The verifier
-// does not need the zone database for integrity, only a well-formed name.
+// validTZ reports whether s is a time zone name as SPEC.md §6.1 defines
+// it: UTC, or components of letters, digits, '_', '+' and '-' joined by
+// '/', at least two, the first starting with a letter, at most 64 bytes.
+// The verifier consults no time-zone database.
 func validTZ(s string) bool {
 	if s == "UTC" {
 		return true
 	}
-	if len(s) == 0 || len(s) > 64 || !strings.Contains(s, "/") {
+	if len(s) > 64 {
 		return false
 	}
-	for _, c := range s {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '/' || c == '_' || c == '-' || c == '+') {
+	parts := strings.Split(s, "/")
+	if len(parts) < 2 {
+		return false
+	}
+	for i, p := range parts {
+		if p == "" {
 			return false
+		}
+		for j, c := range p {
+			letter := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+			if i == 0 && j == 0 && !letter {
+				return false
+			}
+			if !(letter || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '+') {
+				return false
+			}
 		}
 	}
 	return true
