@@ -360,7 +360,7 @@ func TestInspect(t *testing.T) {
 			"findings      none seen",
 		}},
 		{name: "stdin", args: []string{"inspect", "-"}, stdin: data, code: exitOK, out: []string{"bundle        <stdin>", "principals    4"}},
-		{name: "with findings", args: []string{"inspect", bad}, code: exitOK, out: []string{"findings      2: run 'countersign verify"}},
+		{name: "with findings", args: []string{"inspect", bad}, code: exitOK, out: []string{"findings      3: run 'countersign verify"}},
 		{name: "json", args: []string{"inspect", "--json", bundle}, code: exitOK, outJSON: true,
 			out: []string{`"format": "countersign-inspect"`, `"risk.ana"`, `"final_seal": true`, `"enrolment": 2`}},
 		{name: "not a bundle", args: []string{"inspect", notZstd}, code: exitInput, errOut: []string{"countersign: error: " + notZstd + " is not a countersign bundle"}},
