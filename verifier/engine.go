@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/countersign/countersign/format"
@@ -42,6 +43,7 @@ type job struct {
 	sig    []byte
 	ok     bool
 	done   bool // already checked while scanning
+	stmt   int  // 1 + the index in sigs of the statement it checks; 0 for none
 	// what to report if it fails, naming recs (the item's record when nil)
 	rule string
 	msg  string
@@ -76,6 +78,7 @@ type verification struct {
 	ahead     *State
 	pos       int64
 	prevHash  format.Hash
+	prevLine  format.Hash // hash of the line before the one being scanned
 	prevTime  string
 	havePrev  bool
 	trailer   *format.Trailer
@@ -135,6 +138,9 @@ func (v *verification) run(ctx context.Context, r io.Reader) error {
 	g, err := format.ParseRecord(first.Bytes)
 	if err != nil || g.Type != format.TypeGenesis {
 		return fmt.Errorf("%w: first line is not a genesis record", format.ErrNotBundle)
+	}
+	if err := wellFormedGenesis(g); err != nil {
+		return fmt.Errorf("%w: record 0 is not a well-formed genesis: %v", format.ErrNotBundle, err)
 	}
 
 	work := make(chan *batch, batchesInFlight)
@@ -240,6 +246,31 @@ func (v *verification) run(ctx context.Context, r io.Reader) error {
 	return nil
 }
 
+// wellFormedGenesis checks that record 0's body decodes as a genesis body
+// and that its log key is accepted (SPEC.md §6.1): without them nothing can
+// be verified, so the input is not a bundle. A genesis naming another
+// format or an unknown major version is left to INT-VERSION, a finding.
+func wellFormedGenesis(g *format.Record) error {
+	body, err := format.DecodeBody(format.TypeGenesis, g.Body, format.Lax)
+	if err != nil {
+		return err
+	}
+	gb := body.(*format.Genesis)
+	major, minor, ok := parseVersion(gb.Version)
+	if gb.Format != format.FormatName || !ok || major != format.VersionMajor {
+		return nil
+	}
+	if minor <= format.VersionMinor {
+		if _, err := format.DecodeBody(format.TypeGenesis, g.Body, format.Strict); err != nil {
+			return err
+		}
+	}
+	if _, err := format.ParsePublicKey(gb.LogKey); err != nil {
+		return fmt.Errorf("log key refused: %w", err)
+	}
+	return nil
+}
+
 type countingReader struct {
 	r io.Reader
 	n int64
@@ -265,7 +296,6 @@ func (v *verification) add(f Finding) {
 
 // finish runs in sequence order once an item's signatures are checked.
 func (v *verification) finish(it *item) {
-	ok := true
 	for _, j := range it.jobs {
 		v.counts.Signatures++
 		if !j.ok {
@@ -274,15 +304,22 @@ func (v *verification) finish(it *item) {
 				recs = []int64{it.pos}
 			}
 			it.findings = append(it.findings, Finding{Rule: j.rule, Message: j.msg, Records: recs})
+			if j.stmt > 0 {
+				it.stmts[j.stmt-1] = nil // a statement that fails counts for nothing (§5.1)
+			}
 		}
 	}
-	for _, f := range it.findings {
-		if f.Rule != "" && f.Rule[:4] == "INT-" {
-			ok = false
-		}
-	}
-	if it.rec != nil && it.body != nil && ok && v.genesisSeen(it) {
+	ok := !hasIntegrityFinding(it.findings)
+	excluded := it.pos > 0 && excludes(it.findings)
+	// §8.1: an excluded record is not judged; a record carrying a statement
+	// that counts for nothing is nobody's (a proposal opens no run, an
+	// attempt awaits no outcome, a finding or personnel event states
+	// nothing). Other integrity findings exclude nothing.
+	if it.rec != nil && it.body != nil && !excluded && !hasRule(it.findings, RuleStatement) && !(it.pos == 0 && !ok) && v.genesisSeen(it) {
 		v.judge(it)
+	}
+	if excluded {
+		it.effect = nil
 	}
 	if it.rec != nil {
 		v.counts.Records++
@@ -322,26 +359,13 @@ func (v *verification) finish(it *item) {
 }
 
 func (v *verification) result() *Result {
-	res := &Result{Format: ResultFormat, Version: ResultVersion, Bundle: v.bundle, Counts: v.counts, FindingsOmitted: v.omitted}
+	res := &Result{Format: ResultFormat, Version: ResultVersion, Spec: SpecRevision, Verifier: Version(), Bundle: v.bundle, Counts: v.counts, FindingsOmitted: v.omitted}
 	res.Bundle.Genesis = v.state.Genesis.String()
 	res.Bundle.ID = v.state.BundleID
 	res.Bundle.Organisation = v.state.Org.Name
 	res.Counts.Principals = int64(len(v.state.Principals))
 	res.Counts.Keys = int64(len(v.state.Keys))
-	sort.SliceStable(v.findings, func(i, j int) bool {
-		a, b := v.findings[i], v.findings[j]
-		fa, fb := firstRecord(a), firstRecord(b)
-		if fa != fb {
-			return fa < fb
-		}
-		if a.Rule != b.Rule {
-			return a.Rule < b.Rule
-		}
-		if c := slices.Compare(a.Records, b.Records); c != 0 {
-			return c < 0
-		}
-		return a.Message < b.Message
-	})
+	sortFindings(v.findings)
 	res.Findings = v.findings
 	if res.Findings == nil {
 		res.Findings = []Finding{}
@@ -376,6 +400,52 @@ func (v *verification) result() *Result {
 		res.Verdict = VerdictUnauthenticated
 	}
 	return res
+}
+
+// sortFindings puts findings in the order of SPEC.md §8.4: integrity
+// findings before rule findings; then by the first record cited (findings
+// citing none last), rule ID and the records cited element by element. The
+// sort is stable, so findings equal in those keys keep the order in which
+// the records were read, which for container findings is the order of their
+// frames in the file. Messages never order findings.
+func sortFindings(fs []Finding) {
+	sort.SliceStable(fs, func(i, j int) bool {
+		a, b := fs[i], fs[j]
+		if ia, ib := isIntegrity(a.Rule), isIntegrity(b.Rule); ia != ib {
+			return ia
+		}
+		fa, fb := firstRecord(a), firstRecord(b)
+		if fa != fb {
+			return fa < fb
+		}
+		if a.Rule != b.Rule {
+			return a.Rule < b.Rule
+		}
+		return slices.Compare(a.Records, b.Records) < 0
+	})
+}
+
+func isIntegrity(rule string) bool { return strings.HasPrefix(rule, "INT-") }
+
+// excludes reports whether findings take their record out of §8.2 and
+// §8.3 (SPEC.md §8.1, "What an integrity finding excludes").
+func excludes(fs []Finding) bool {
+	for _, f := range fs {
+		switch f.Rule {
+		case RuleParse, RuleSequence, RuleChain, RuleEnvelope:
+			return true
+		}
+	}
+	return false
+}
+
+func hasRule(fs []Finding, rule string) bool {
+	for _, f := range fs {
+		if f.Rule == rule {
+			return true
+		}
+	}
+	return false
 }
 
 func hasIntegrityFinding(fs []Finding) bool {

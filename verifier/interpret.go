@@ -283,8 +283,9 @@ func (v *verification) periodicSeal(it *item, rec *format.Record, b *format.Seal
 		fail(RuleSeal, "record %d: the seal is for another bundle", it.pos)
 	case s.Count != it.pos:
 		fail(RuleSeal, "record %d: the seal counts %d records, but %d precede it", it.pos, s.Count, it.pos)
-	case s.Head != rec.Prev.String():
-		fail(RuleSeal, "record %d: the seal's head is not the previous record's hash", it.pos)
+	case s.Head != v.prevLine.String():
+		// §7.1: the hash of the line before, as read, whatever prev says.
+		fail(RuleSeal, "record %d: the seal's head is not the hash of the record before it", it.pos)
 	case !v.on("INT-SEAL.2"):
 	default:
 		lk := v.ahead.LogKey

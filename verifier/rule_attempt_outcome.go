@@ -19,7 +19,7 @@ var ruleAttemptOutcome = Rule{
 		case *format.Outcome:
 			if j.att == nil {
 				if j.on("SOD-ATTEMPT-OUTCOME.2") {
-					j.emitf(RuleAttemptOutcome, []int64{b.Attempt, j.rec.Seq}, "outcome %d decides record %d, which is not an attempt awaiting its outcome", j.rec.Seq, b.Attempt)
+					j.emitf(RuleAttemptOutcome, cited(b.Attempt, j.rec.Seq), "outcome %d decides record %d, which is not an attempt awaiting its outcome", j.rec.Seq, b.Attempt)
 				}
 				return
 			}
@@ -58,7 +58,7 @@ var ruleAttemptOutcome = Rule{
 		case *format.Execution:
 			att := j.st.lastExecute(b)
 			if att == nil && j.on("SOD-ATTEMPT-OUTCOME.5") {
-				j.emitf(RuleAttemptOutcome, []int64{b.Attempt, j.rec.Seq}, "run %s executed on record %d, which is not an accepted execute attempt of that run with a bound statement", clip(b.Run), b.Attempt)
+				j.emitf(RuleAttemptOutcome, cited(b.Attempt, j.rec.Seq), "run %s executed on record %d, which is not an accepted execute attempt of that run with a bound statement", clip(b.Run), b.Attempt)
 			}
 			if !j.on("SOD-ATTEMPT-OUTCOME.6") {
 				return
@@ -100,4 +100,14 @@ func (s *State) lastExecute(b *format.Execution) *pending {
 		return nil
 	}
 	return e
+}
+
+// cited is the record list [ref, seq] of a finding on record seq that
+// names record ref, or [seq] when ref is not an earlier record: a finding
+// never cites a record that does not exist (SPEC.md §8.3).
+func cited(ref, seq int64) []int64 {
+	if ref < 0 || ref >= seq {
+		return []int64{seq}
+	}
+	return []int64{ref, seq}
 }

@@ -27,7 +27,9 @@ var ruleQuorum = Rule{
 			valid := map[string]bool{}
 			var recs []int64
 			for _, s := range r.Signoffs {
-				if s.Stage != stage.Stage {
+				// A sign-off accepted before the gate record counts
+				// towards no stage and is not cited (SPEC.md §8.3).
+				if s.Stage != stage.Stage || s.Outcome < r.GateSeq {
 					continue
 				}
 				recs = append(recs, s.Attempt)
@@ -49,6 +51,7 @@ var ruleQuorum = Rule{
 				}
 			}
 			if int64(len(valid)) < stage.N {
+				slices.Sort(recs)
 				all := append([]int64{r.GateSeq}, recs...)
 				all = append(all, j.rec.Seq)
 				j.emitf(RuleQuorum, all, "run %s executed with %d of %d distinct persons' valid sign-offs in stage %d (%s) of gate %s", r.ID, len(valid), stage.N, stage.Stage, stage.Meaning, r.Gate.Gate)

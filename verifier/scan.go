@@ -16,6 +16,11 @@ func (v *verification) scan(l format.Line, bytes int64) *item {
 	fail := func(rule, format string, args ...any) {
 		it.findings = append(it.findings, Finding{Rule: rule, msgf: format, args: args, Records: []int64{it.pos}})
 	}
+	// Findings on the trailer, or on a line after it, cite the last record
+	// read (SPEC.md §8.1 step 9).
+	if v.trailer != nil || format.IsTrailer(l.Bytes) && !l.TooLong {
+		it.pos = v.pos - 1
+	}
 	if v.trailer != nil {
 		// Nothing may follow the trailer.
 		if !v.afterTrl {
@@ -142,26 +147,44 @@ func (v *verification) scan(l format.Line, bytes int64) *item {
 		it.stmts[i] = v.statement(it, rec, info, i, fail)
 	}
 	v.reused(it, rec)
-	v.interpret(it, rec, body, fail)
-	if it.effect != nil {
+	keys := rec.Type == format.TypeEnrolment || rec.Type == format.TypeKeyRevocation || rec.Type == format.TypeLogKeyRotation
+	envelopeOK := true
+	if keys {
 		// Records that change keys are rare: check their signatures now, so
-		// that one whose signatures fail changes nothing (§8.2).
-		if v.verifyNow(it) {
-			it.effect(v.ahead)
-		} else {
-			it.effect = nil
+		// that §8.2 judges them without a statement that fails (§5.1) and
+		// one whose envelope fails changes nothing (§8.1).
+		envelopeOK = v.verifyNow(it)
+	}
+	v.interpret(it, rec, body, fail)
+	if !envelopeOK || excludes(it.findings) {
+		// An excluded record is not judged under §8.2 and changes nothing;
+		// its statements were still checked (§8.1).
+		it.effect = nil
+		kept := it.findings[:0]
+		for _, f := range it.findings {
+			if f.Rule != RuleKeyEnrolment {
+				kept = append(kept, f)
+			}
 		}
+		it.findings = kept
+	} else if it.effect != nil {
+		it.effect(v.ahead)
 	}
 	return it
 }
 
-// verifyNow checks an item's signatures in the scanning goroutine and
-// reports whether all verify; the workers then skip them.
+// verifyNow checks an item's signatures in the scanning goroutine, drops
+// the statements whose signature fails, and reports whether every other
+// signature (the envelope's) verifies; the workers then skip them.
 func (v *verification) verifyNow(it *item) bool {
 	ok := true
 	for _, j := range it.jobs {
 		j.ok, j.done = j.pub.Verify(j.prefix, j.data, j.sig), true
-		ok = ok && j.ok
+		if !j.ok && j.stmt > 0 {
+			it.stmts[j.stmt-1] = nil
+		} else if !j.ok {
+			ok = false
+		}
 	}
 	return ok
 }
@@ -191,9 +214,16 @@ func (v *verification) link(it *item, rec *format.Record, hash format.Hash) {
 	} else {
 		v.prevTime = "" // an unreadable record has no time to compare with
 	}
+	v.prevLine = v.prevHash
 	v.prevHash = hash
 	v.havePrev = true
-	if cp := v.opts.Checkpoint; cp != nil && cp.Seal != nil && it.pos == cp.Seal.Count-1 {
+	// A checkpoint for another bundle is one finding on record 0 and no
+	// other checkpoint condition is judged (SPEC.md §8.1 step 12).
+	bundle := v.ahead.Genesis
+	if it.pos == 0 {
+		bundle = hash
+	}
+	if cp := v.opts.Checkpoint; cp != nil && cp.Seal != nil && it.pos == cp.Seal.Count-1 && cp.Seal.Bundle == bundle.String() {
 		v.cpChecked = true
 		if cp.Seal.Head != hash.String() && v.on("INT-CHECKPOINT.1") {
 			it.findings = append(it.findings, Finding{Rule: RuleCheckpoint, Message: fmt.Sprintf("fork: the checkpoint says record %d hashes to %s, this bundle's record %d hashes to %s", it.pos, cp.Seal.Head[:16], it.pos, short(hash)), Records: []int64{it.pos}})
@@ -352,18 +382,33 @@ func atoiStrict(s string) (int, error) {
 	return n, nil
 }
 
-// validTZ reports whether s looks like an IANA time zone name. The verifier
-// does not need the zone database for integrity, only a well-formed name.
+// validTZ reports whether s is a time zone name as SPEC.md §6.1 defines
+// it: UTC, or components of letters, digits, '_', '+' and '-' joined by
+// '/', at least two, the first starting with a letter, at most 64 bytes.
+// The verifier consults no time-zone database.
 func validTZ(s string) bool {
 	if s == "UTC" {
 		return true
 	}
-	if len(s) == 0 || len(s) > 64 || !strings.Contains(s, "/") {
+	if len(s) > 64 {
 		return false
 	}
-	for _, c := range s {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '/' || c == '_' || c == '-' || c == '+') {
+	parts := strings.Split(s, "/")
+	if len(parts) < 2 {
+		return false
+	}
+	for i, p := range parts {
+		if p == "" {
 			return false
+		}
+		for j, c := range p {
+			letter := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+			if i == 0 && j == 0 && !letter {
+				return false
+			}
+			if !(letter || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '+') {
+				return false
+			}
 		}
 	}
 	return true
@@ -438,7 +483,7 @@ func (v *verification) statement(it *item, rec *format.Record, info format.TypeI
 		pub = k.key
 	}
 	if v.on("INT-STATEMENT.5") {
-		it.jobs = append(it.jobs, &job{pub: pub, prefix: format.PrefixStatement, data: sg.Stmt, sig: sg.Sig, rule: RuleStatement,
+		it.jobs = append(it.jobs, &job{pub: pub, prefix: format.PrefixStatement, data: sg.Stmt, sig: sg.Sig, rule: RuleStatement, stmt: i + 1,
 			msg: fmt.Sprintf("record %d: statement %d signature by %s does not verify", it.pos, i+1, st.Principal)})
 	}
 	return st

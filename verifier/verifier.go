@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"runtime/debug"
 
 	"github.com/countersign/countersign/format"
 )
@@ -109,17 +110,43 @@ const (
 	VerdictPass            = "pass"
 	VerdictFail            = "fail"
 	VerdictUnauthenticated = "unauthenticated"
+	// VerdictNotBundle is no verdict: the input is not a bundle (SPEC.md
+	// §2.4), and Result.Reason says why. Verify never returns it; it is the
+	// document NotBundleResult makes for reports and --json.
+	VerdictNotBundle = "not-bundle"
 
 	AuthEstablished    = "established"
 	AuthNotEstablished = "not-established"
 	AuthFailed         = "failed"
 )
 
-// ResultFormat names the JSON document Verify's Result marshals to.
+// ResultFormat names the JSON document Verify's Result marshals to;
+// SpecRevision is the revision of SPEC.md whose rules this verifier
+// applies, to bundles of every minor version it reads.
 const (
 	ResultFormat  = "countersign-verify-result"
-	ResultVersion = 1
+	ResultVersion = 2
+	SpecRevision  = "1.1"
 )
+
+// Version is the version of this verifier: the module version the Go tool
+// recorded, or "(devel)" for a build from a work tree.
+func Version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(devel)"
+	}
+	const mod = "github.com/countersign/countersign"
+	if bi.Main.Path == mod && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	for _, d := range bi.Deps {
+		if d.Path == mod && d.Version != "" {
+			return d.Version
+		}
+	}
+	return "(devel)"
+}
 
 // Result is the outcome of a verification (SPEC.md §8.4). It marshals to
 // the versioned JSON document countersign verify --json prints.
@@ -127,6 +154,10 @@ type Result struct {
 	// Format is always ResultFormat, and Version ResultVersion.
 	Format  string `json:"format"`
 	Version int    `json:"version"`
+	// Spec is the SPEC.md revision whose rules reached the verdict
+	// (SpecRevision), and Verifier the version of the verifier (Version).
+	Spec     string `json:"spec"`
+	Verifier string `json:"verifier"`
 	// Verdict is VerdictPass (a trust root was given, or explicitly waived
 	// with UnsafeNoTrust, and there are no findings), VerdictFail (at least
 	// one finding) or VerdictUnauthenticated (no finding, but no trust root
@@ -142,12 +173,23 @@ type Result struct {
 	// Counts are what was read and checked.
 	Counts Counts `json:"counts"`
 	// Findings are the first Options.MaxFindings things wrong (1000 by
-	// default), in the order of SPEC.md §8.4: by the first record each
-	// names, then rule, then records, then message; findings that name no
-	// record come last. Never nil: an empty list means no finding.
+	// default), in the order of SPEC.md §8.4: integrity findings first,
+	// then by the first record each names, rule and records; findings that
+	// name no record come last in their class. Never nil: an empty list
+	// means no finding.
 	Findings []Finding `json:"findings"`
 	// FindingsOmitted counts the findings past the cap, which are not kept.
 	FindingsOmitted int `json:"findings_omitted"`
+	// Reason, for VerdictNotBundle only, says why the input is not a
+	// bundle.
+	Reason string `json:"reason,omitempty"`
+}
+
+// NotBundleResult is the document for an input that is not a bundle:
+// verdict VerdictNotBundle, the reason, no findings.
+func NotBundleResult(reason string) *Result {
+	return &Result{Format: ResultFormat, Version: ResultVersion, Spec: SpecRevision, Verifier: Version(),
+		Verdict: VerdictNotBundle, Authenticity: AuthNotEstablished, Findings: []Finding{}, Reason: reason}
 }
 
 // Bundle describes what was verified.

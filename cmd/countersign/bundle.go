@@ -88,7 +88,7 @@ func (e *env) verifyBundle(ctx context.Context, in *bundleInput, trust verifier.
 		}
 		e.errorf(exitInput, "%s is not a countersign bundle: %s", in.name, detail)
 		e.hintf("a bundle is a zstd file written by countersign; check the path, and that the file was copied whole")
-		return nil, exitInput
+		return verifier.NotBundleResult(detail), exitInput
 	}
 	if errors.Is(err, context.Canceled) {
 		return nil, e.errorf(exitInput, "%s: interrupted", in.name)

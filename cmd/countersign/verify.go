@@ -69,6 +69,12 @@ func runVerify(ctx context.Context, e *env, args []string) int {
 	defer in.close()
 	res, code := e.verifyBundle(ctx, in, trust, opts)
 	if code != 0 {
+		// Not a bundle: --json still prints a document saying so.
+		if res != nil && *asJSON {
+			if err := writeJSON(e.stdout, res); err != nil {
+				return e.errorf(exitInput, "cannot write the result: %v", err)
+			}
+		}
 		return code
 	}
 
@@ -210,6 +216,7 @@ func printResult(w io.Writer, name string, res *verifier.Result, mode trustMode)
 	b := res.Bundle
 	fmt.Fprintf(w, "  genesis       %s\n", display.Escape(b.Genesis))
 	fmt.Fprintf(w, "  bundle        id %s, organisation %s, format %s\n", display.Quote(b.ID), display.Quote(b.Organisation), display.Quote(b.FormatVersion))
+	fmt.Fprintf(w, "  rules         SPEC %s, verifier %s\n", display.Escape(res.Spec), display.Escape(res.Verifier))
 	c := res.Counts
 	fmt.Fprintf(w, "  checked       %s, %s, %s, %s, %s, %s, %s\n",
 		display.Count(c.Records, "record"), display.Count(c.Signatures, "signature"), display.Count(c.Statements, "statement"),
