@@ -61,6 +61,12 @@ type Options struct {
 	// MaxFindings caps the findings kept in the Result (0 means 1000); the
 	// rest are counted in FindingsOmitted.
 	MaxFindings int
+	// Timeline, when set, receives each run's timeline when the run
+	// closes, and the runs still open at the end (see RunTimeline).
+	Timeline func(*RunTimeline)
+	// Changes, when set, receives each change to principals, keys and
+	// policy in sequence order (see Change).
+	Changes func(*Change)
 	// stop, set by StateAt and StateAtTime, ends reading early.
 	stop stop
 
