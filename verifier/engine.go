@@ -98,6 +98,8 @@ type verification struct {
 	counts   Counts
 	bundle   Bundle
 	problems []*format.ContainerError
+
+	tl *timeline // the timeline and change log, when a consumer is set
 }
 
 func newRun(trust Trust, opts Options) *verification {
@@ -105,6 +107,7 @@ func newRun(trust Trust, opts Options) *verification {
 	if opts.lim != nil {
 		v.lim = *opts.lim
 	}
+	v.tl = newTimeline(opts, v.lim)
 	return v
 }
 
@@ -225,10 +228,15 @@ func (v *verification) run(ctx context.Context, r io.Reader) error {
 	close(work)
 	wg.Wait()
 	<-finished
+	var ends []Finding
 	if atEnd {
-		for _, f := range v.endRules() {
+		ends = v.endRules()
+		for _, f := range ends {
 			v.add(f)
 		}
+	}
+	if readErr == nil && v.tl != nil {
+		v.tl.end(ends)
 	}
 	if readErr != nil {
 		return fmt.Errorf("failed to read bundle: %w", readErr)
@@ -345,6 +353,9 @@ func (v *verification) finish(it *item) {
 	}
 	for _, f := range it.findings {
 		v.add(f)
+	}
+	if v.tl != nil {
+		v.tl.record(it, ok, v.state)
 	}
 	if v.opts.Observer != nil && it.pos >= 0 {
 		for i := range it.findings {

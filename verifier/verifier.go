@@ -11,6 +11,16 @@
 // Result is deterministic: the same bundle and inputs give the same bytes
 // of JSON.
 //
+// Views of what a bundle says are built on two streams Verify hands out as
+// it reads, so that none of them rereads the bundle or holds it whole: the
+// run timeline (Options.Timeline: every run's proposal, gate, attempts,
+// outcomes and execution, handed over when the run closes) and the change
+// log (Options.Changes: enrolments, revocations, log keys, policies). Each
+// record in them carries its sequence number, hash and what verification
+// found on it. The runs view of countersign inspect, a register as of a
+// record or a time, reports and a browser are their consumers; they keep
+// what they need where they choose. See RunTimeline and Change.
+//
 // The verifier never imports the enforcement core: a bug shared with the
 // producer would hide itself.
 package verifier
@@ -62,6 +72,14 @@ type Options struct {
 	// MaxFindings caps the findings kept in the Result (0 means 1000); the
 	// rest are counted in FindingsOmitted.
 	MaxFindings int
+	// Timeline, when set, receives each run's timeline when the run
+	// closes, and the runs still open at the end (see RunTimeline).
+	// Changes, when set, receives each change to principals, keys and
+	// policy in sequence order (see Change). Both are called from one
+	// goroutine at a time, in the order of the records that close or make
+	// them, before Verify returns; what they receive is theirs to keep.
+	Timeline func(*RunTimeline)
+	Changes  func(*Change)
 	// stop, set by StateAt and StateAtTime, ends reading early.
 	stop stop
 

@@ -4,7 +4,11 @@
 // memory is the child's maximum resident set), and runs a bare loop of
 // crypto/ed25519.Verify over signatures taken from the same bundle on all
 // cores. It prints records and signatures per second, the bare bound, the
-// ratio, and peak memory.
+// ratio, and peak memory. With the countersign binary at -countersign (make
+// bench builds it), it also times `countersign verify` and `countersign
+// inspect --runs --json` on the same bundle, each in a child process with
+// its peak memory: the runs view streams, so its memory follows the runs
+// open at once, not the bundle's length.
 package main
 
 import (
@@ -37,6 +41,7 @@ func main() {
 	dir := flag.String("dir", "bench", "where generated bundles are kept")
 	one := flag.String("verify-one", "", "internal: verify this bundle and print a JSON summary")
 	trust := flag.String("trust", "", "internal: genesis fingerprint for -verify-one")
+	flag.StringVar(&countersignBin, "countersign", "bin/countersign", "the countersign binary whose verify and inspect --runs are timed (skipped when absent)")
 	flag.Parse()
 	if *one != "" {
 		os.Exit(verifyOne(*one, *trust))
@@ -115,6 +120,41 @@ func bench(dir string, n int64) error {
 	fmt.Printf("bare bound: %.0f ed25519.Verify/s on %d goroutines (same signatures)\n", bare, runtime.GOMAXPROCS(0))
 	fmt.Printf("ratio:      %.2f of the signature bound\n", sigRate/bare)
 	fmt.Printf("peak RSS:   %.1f MB\n", float64(rss)/1024)
+	return timeCLI(file, strings.TrimSpace(string(fp)))
+}
+
+// countersignBin is the binary timeCLI runs.
+var countersignBin string
+
+// timeCLI runs the command line's verify and inspect --runs --json on file,
+// output discarded, and prints each one's wall time and peak memory.
+func timeCLI(file, fp string) error {
+	if _, err := os.Stat(countersignBin); err != nil {
+		fmt.Printf("command line: skipped (no countersign binary at %s; make build)\n", countersignBin)
+		return nil
+	}
+	for _, run := range []struct {
+		label string
+		args  []string
+	}{
+		{"countersign verify:", []string{"verify", "--trust", fp, file}},
+		{"inspect --runs --json:", []string{"inspect", "--runs", "--trust", fp, "--json", file}},
+	} {
+		args := run.args
+		cmd := exec.Command(countersignBin, args...)
+		cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
+		start := time.Now()
+		err := cmd.Run()
+		took := time.Since(start)
+		if cmd.ProcessState == nil {
+			return fmt.Errorf("countersign %s: %w", args[0], err)
+		}
+		if code := cmd.ProcessState.ExitCode(); code != 0 {
+			return fmt.Errorf("countersign %s exited %d", args[0], code)
+		}
+		rss := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss
+		fmt.Printf("%-23s %.1f s, peak RSS %.1f MB\n", run.label, took.Seconds(), float64(rss)/1024)
+	}
 	return nil
 }
 

@@ -59,6 +59,10 @@ const (
 func runInspect(ctx context.Context, e *env, args []string) int {
 	fs := e.newFlagSet("inspect")
 	asJSON := fs.Bool("json", false, "")
+	runs := fs.Bool("runs", false, "")
+	runID := fs.String("run", "", "")
+	trustArg := fs.String("trust", "", "")
+	unsafe := fs.Bool("unsafe-no-trust", false, "")
 	pos, code, ok := e.parse("inspect", fs, args)
 	if !ok {
 		return code
@@ -66,11 +70,28 @@ func runInspect(ctx context.Context, e *env, args []string) int {
 	if len(pos) != 1 {
 		return e.usageError("inspect", "inspect takes exactly one BUNDLE (a file, or - for stdin); got %d arguments", len(pos))
 	}
+	selectRun := flagSet(fs, "run")
+	if selectRun && *runID == "" {
+		return e.usageError("inspect", "--run needs a run ID")
+	}
+	var trust verifier.Trust
+	var mode trustMode
+	if *runs || selectRun {
+		trust, mode, code = e.runsTrust(flagSet(fs, "trust"), *trustArg, *unsafe)
+		if code != 0 {
+			return code
+		}
+	} else if flagSet(fs, "trust") || *unsafe {
+		return e.usageError("inspect", "--trust and --unsafe-no-trust go with --runs; inspect alone gives no verdict")
+	}
 	in, code := e.openBundle(pos[0])
 	if code != 0 {
 		return code
 	}
 	defer in.close()
+	if *runs || selectRun {
+		return e.inspectRuns(ctx, in, trust, mode, *runID, selectRun, *asJSON)
+	}
 	ins, code := e.inspect(ctx, in)
 	if code != 0 {
 		return code

@@ -14,6 +14,7 @@ principal sign with their own key.
 Usage:
   countersign verify (--trust FP | --unsafe-no-trust) [--checkpoint FILE] [--json] BUNDLE
   countersign inspect [--json] BUNDLE
+  countersign inspect --runs [--run ID] (--trust FP | --unsafe-no-trust) [--json] BUNDLE
   countersign checkpoint BUNDLE
   countersign keygen --id ID --name NAME --kind human|agent --team TEAM --out FILE
   countersign sign --key FILE --request REQ.json [--reason TEXT] [--out FILE]
@@ -24,7 +25,8 @@ Usage:
 
 Commands:
   verify       check a bundle: integrity, trust root, checkpoint, rules
-  inspect      describe a bundle: principals, record types, runs, seals, size
+  inspect      describe a bundle: principals, record types, runs, seals, size;
+               with --runs, every run: who proposed, approved, was refused, executed
   checkpoint   print a bundle's final seal, to keep for verify --checkpoint
   keygen       make a signing key, stored encrypted under a passphrase
   sign         sign a sign request with your own key
@@ -71,20 +73,40 @@ Examples:
 ` + exitCodeText(),
 
 	"inspect": `Usage: countersign inspect [--json] BUNDLE
+       countersign inspect --runs [--run ID] (--trust FP | --unsafe-no-trust) [--json] BUNDLE
 
 Describe a bundle without judging it: format version, genesis hash, bundle ID,
 organisation, principals, counts of each record type, runs, seals, and its size.
 inspect gives no verdict; it counts findings and points at verify.
 
+With --runs, show every run as its records say: the proposal (its action
+exactly as recorded, digest, summary, the proposer's reason), the gate and its
+stages, every attempt with the signer, printed name, kind, meaning, verbatim
+reason and claimed time, every outcome with its refusal code and detail, and
+the execution, each with its sequence number, hash and what verification found
+on it. Runs are printed as the bundle closes them, so any size streams. A
+record marked NOT INTACT failed integrity: what it says may have been altered.
+
 Flags:
-  --json    print the description as JSON (format countersign-inspect)
+  --json               print the description (format countersign-inspect), or
+                       with --runs the runs (format countersign-runs), as JSON
+  --runs               show the runs
+  --run ID             show only run ID (implies --runs)
+  --trust FP           with --runs: the genesis hash obtained out of band, as for
+                       verify; @FILE reads it from a file
+  --unsafe-no-trust    with --runs: pin nothing; the output says UNAUTHENTICATED:
+                       approvals from an unauthenticated bundle are not facts
 
 Examples:
   countersign inspect evidence.csb
   countersign inspect --json evidence.csb | jq '.principals[] | .id'
+  countersign inspect --runs --trust @trust.txt evidence.csb
+  countersign inspect --run pay-0001 --trust @trust.txt --json evidence.csb | jq '.runs[0].attempts[] | {signer, reason}'
 
-Exit status: 0 when the bundle could be read (even with findings), 2 on a usage
-error, 3 when the input is not a bundle or cannot be read.
+Exit status: 0 when the bundle could be read (even with findings), 1 when --run
+names a run the bundle does not have, 2 on a usage error (with --runs, neither
+--trust nor --unsafe-no-trust), 3 when the input is not a bundle or cannot be
+read.
 `,
 
 	"checkpoint": `Usage: countersign checkpoint BUNDLE
