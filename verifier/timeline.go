@@ -321,7 +321,7 @@ func (t *timeline) record(it *item, ok bool, s *State) {
 	switch b := it.body.(type) {
 	case *format.Proposal:
 		p := &ProposalStep{RecordStatus: t.status(it, ok), Class: b.Class, Action: b.Action, Digest: b.Digest, Summary: b.Summary, Beneficiary: b.Beneficiary}
-		if st := first(it.stmts); st != nil {
+		if st := said(it); st != nil {
 			p.Signer, p.Reason = signerOf(st, s), st.Reason
 		}
 		tl := t.open[b.Run]
@@ -344,7 +344,7 @@ func (t *timeline) record(it *item, ok bool, s *State) {
 		}
 		a := &AttemptStep{RecordStatus: t.status(it, ok), Act: b.Act}
 		n := len(b.Act)
-		if st := first(it.stmts); st != nil {
+		if st := said(it); st != nil {
 			a.Signer = signerOf(st, s)
 			a.Meaning, a.Reason, a.Gate, a.Stage, a.Proposal, a.Digest = st.Meaning, st.Reason, st.Gate, st.Stage, st.Proposal, st.Action
 			n += len(st.Principal) + len(st.Name) + len(st.Meaning) + len(st.Reason) + len(st.Gate) + len(st.Proposal) + len(st.Action)
@@ -636,4 +636,23 @@ func sortBySeq(rs []*RecordStatus) {
 
 func sortTimelines(ts []*RunTimeline) {
 	sort.Slice(ts, func(i, j int) bool { return ts[i].first < ts[j].first })
+}
+
+// said is the record's first statement as the record carries it: the
+// verified one, or, when verification set it aside (a signature that does
+// not verify counts for nothing, SPEC.md §5.1), the same bytes read as
+// they stand, so the timeline shows what the altered record now says,
+// marked as not intact. It decides nothing.
+func said(it *item) *format.Statement {
+	if st := first(it.stmts); st != nil {
+		return st
+	}
+	if it.rec == nil || len(it.rec.Sigs) == 0 {
+		return nil
+	}
+	st, err := format.ParseStatement(it.rec.Sigs[0].Stmt, format.Lax)
+	if err != nil {
+		return nil
+	}
+	return st
 }
