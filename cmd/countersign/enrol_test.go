@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
@@ -374,4 +375,48 @@ func mustJSON(t *testing.T, v any) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// On a terminal a registrar is asked how they checked the enrolee's
+// identity; the answer is recorded verbatim, and a blank one is refused.
+func TestWitnessInteractive(t *testing.T) {
+	dir := t.TempDir()
+	vars := map[string]string{keyfile.PassphraseEnv: testPassphrase}
+	devP := format.Principal{ID: "risk.dev", Kind: format.KindHuman, Name: "Dev Patel", Team: "risk"}
+	_, devPub := keyFile(t, dir, devP, "dev")
+	alex, _ := keyFile(t, dir, format.Principal{ID: "reg.alex", Kind: format.KindHuman, Name: "Alex Morgan", Team: "registry"}, "alex")
+	witness := writeReq(t, dir, "witness.json", signreq.NewEnrolment(format.PurposeEnrolWitness, format.Hash{9}, devP, devPub, false, nil))
+	for _, c := range []struct {
+		name, stdin string
+		code        int
+		want        string
+	}{
+		{"confirmed", "in person, passport\ny\n", exitOK, "How did you check the enrolee's identity?"},
+		{"declined", "in person, passport\nn\n", exitFail, "not signed"},
+		{"blank", "  \n", exitUsage, "the identity check is empty"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e, _, errb := testEnv([]byte(c.stdin), vars)
+			e.interactive = func() bool { return true }
+			out := filepath.Join(t.TempDir(), "signed.json")
+			code := e.dispatch(context.Background(), []string{"sign", "--key", alex, "--request", witness, "--out", out})
+			if code != c.code || !strings.Contains(errb.String(), c.want) {
+				t.Fatalf("exit %d (want %d)\n%s", code, c.code, errb)
+			}
+			if c.code != exitOK {
+				if _, err := os.Stat(out); err == nil {
+					t.Fatal("a statement was written")
+				}
+				return
+			}
+			s, err := signreq.DecodeSigned(mustRead(t, out))
+			if err != nil {
+				t.Fatal(err)
+			}
+			st, err := format.ParseStatement(s.Stmt, format.Strict)
+			if err != nil || st.IdentityCheck != "in person, passport" {
+				t.Fatalf("statement %+v, %v", st, err)
+			}
+		})
+	}
 }
