@@ -62,7 +62,8 @@ func (o *org) verifiesPinned() {
 // checked the enrolee's identity, and revocations through the request by
 // the holder and by two registrars: the bundle verifies pinned.
 func TestEnrolmentAndRevocationRequests(t *testing.T) {
-	o := newOrg(t, t.TempDir())
+	dir := t.TempDir()
+	o := newOrg(t, dir)
 	p := format.Principal{ID: "risk.dev", Kind: format.KindHuman, Name: "Dev Patel", Team: "risk"}
 	o.keys[p.ID], o.ppl[p.ID] = key(p.ID), p
 	pub := o.keys[p.ID].Public().(ed25519.PublicKey)
@@ -82,6 +83,17 @@ func TestEnrolmentAndRevocationRequests(t *testing.T) {
 		t.Fatalf("a second request for an enrolled key: %v", err)
 	}
 	o.verifiesPinned()
+	// The journal, witness statements with identity_check included, opens
+	// again.
+	if err := o.core.Close(); err != nil {
+		t.Fatal(err)
+	}
+	core, err := enforce.Open(enforce.Config{Dir: dir, LogKey: key("log"), SealEvery: 7, HeadStore: headOf(dir), Clock: o.now})
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	o.core = core
+	defer core.Close()
 
 	// The holder revokes its own key.
 	kid := format.KeyIDOf(pub)
