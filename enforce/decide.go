@@ -499,7 +499,7 @@ func (c *Core) Revoke(principalID string, kid format.Hash, reason string, sigs [
 	defer c.mu.Unlock()
 	k := c.st.keys[kid]
 	if k == nil || k.principal != principalID || k.revoked {
-		return 0, fmt.Errorf("key %.16s is not a key of %s in force", kid.String(), principalID)
+		return 0, fmt.Errorf("key %.16s of %s is %w", kid.String(), principalID, ErrKeyNotInForce)
 	}
 	if strings.TrimSpace(reason) == "" {
 		return 0, errors.New("a revocation needs a reason")

@@ -23,6 +23,8 @@
 //
 //	heads := enforce.NewFileHeadStore("/var/lib/countersign-head/head") // not inside dir
 //	core, err := enforce.Open(enforce.Config{Dir: dir, LogKey: logKey, HeadStore: heads})
+//	self, witness, err := core.EnrolmentRequests(p, pub, false, nil) // to the enrolee and two registrars
+//	seq, err := core.Enrol(p, pub, false, []format.Signed{selfSigned, witness1, witness2})
 //	dec, err := core.Propose(run, action, summary, "", proposerStatement)
 //	// dec.Requests (or core.SignRequests(run) later) go to the approvers;
 //	// each returns a signed statement
@@ -35,7 +37,7 @@
 // ErrRefused (and *Refusal, with its code) for a decision against the
 // caller, ErrRunExists and ErrReplayed for a proposal or statement already
 // recorded (a retry that has already happened), ErrNotParked and ErrNotOpen
-// for a run in the wrong state, ErrAlreadyEnrolled, ErrClosed,
+// for a run in the wrong state, ErrAlreadyEnrolled, ErrKeyNotInForce, ErrClosed,
 // ErrJournalExists from Create, ErrHeadNotKept and ErrJournalBroken when a
 // write's outcome is unknown until the journal is reopened, and
 // ErrJournalTampered (a *JournalError) from Open.

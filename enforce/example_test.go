@@ -78,18 +78,30 @@ func runPaymentsControl() error {
 	}
 	defer core.Close()
 
-	// Enrol the agent: its own proof of possession, witnessed by both
-	// registrars.
+	// Enrol the agent: the core hands out the enrolment's requests; the
+	// agent signs its enrol-self with the new key, and each registrar,
+	// having checked who asks and compared the key ID, witnesses it.
 	agent := people["agent.payments"]
 	pub := keyOf(agent.ID).Public().(ed25519.PublicKey)
-	no := false
-	self, err := sign(agent.ID, &format.Statement{Purpose: format.PurposeEnrolSelf, Key: format.HexKey(pub), Kind: agent.Kind, Team: agent.Team, Registrar: &no})
+	selfReq, witnessReq, err := core.EnrolmentRequests(agent, pub, false, nil)
+	if err != nil {
+		return err
+	}
+	st, err := selfReq.Statement(agent.ID, agent.Name, format.FormatTime(clock), "")
+	if err != nil {
+		return err
+	}
+	self, err := format.SignStatement(st, keyOf(agent.ID))
 	if err != nil {
 		return err
 	}
 	sigs := []format.Signed{self}
 	for _, r := range []string{"reg.alex", "reg.bea"} {
-		w, err := sign(r, &format.Statement{Purpose: format.PurposeEnrolWitness, Subject: agent.ID, SubjectName: agent.Name, Kind: agent.Kind, Team: agent.Team, Key: format.HexKey(pub), Registrar: &no})
+		st, err := witnessReq.Statement(r, people[r].Name, format.FormatTime(clock), "agent deployment ticket checked with its owner")
+		if err != nil {
+			return err
+		}
+		w, err := format.SignStatement(st, keyOf(r))
 		if err != nil {
 			return err
 		}
@@ -114,7 +126,7 @@ func runPaymentsControl() error {
 
 	// The agent tries to approve its own change: refused, and recorded.
 	req := d.Requests[0]
-	st, err := req.Statement(agent.ID, agent.Name, format.FormatTime(clock), "", "I approve my own change")
+	st, err = req.Statement(agent.ID, agent.Name, format.FormatTime(clock), "", "I approve my own change")
 	if err != nil {
 		return err
 	}

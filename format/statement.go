@@ -74,6 +74,10 @@ type Statement struct {
 	// registrar attests belong to the same human as the enrolee (optional
 	// member same_person; absent means none).
 	SamePerson []string `json:"same_person,omitempty"`
+	// IdentityCheck, in an enrol-witness statement, is the registrar's own
+	// words on how the enrolee's identity was checked (optional member
+	// identity_check; when present, not blank).
+	IdentityCheck string `json:"identity_check,omitempty"`
 
 	Raw []byte `json:"-"`
 }
@@ -97,7 +101,7 @@ var purposeMembers = map[string][]string{
 // purposeOptional lists the optional members of each purpose: a statement
 // may carry them or not.
 var purposeOptional = map[string][]string{
-	PurposeEnrolWitness: {"same_person"},
+	PurposeEnrolWitness: {"same_person", "identity_check"},
 }
 
 // ParseStatement parses statement bytes: the JSON subset, the members of
@@ -183,6 +187,9 @@ func ParseStatement(b []byte, mode Mode) (*Statement, error) {
 		sort.Strings(missing)
 		return nil, malformed("statement of purpose %s lacks %s", purpose, strings.Join(missing, ", "))
 	}
+	if want["identity_check"] && hasMember(b, "identity_check") && strings.TrimSpace(st.IdentityCheck) == "" {
+		return nil, malformed("statement identity_check is blank")
+	}
 	if !ValidTime(st.Time) {
 		return nil, malformed("statement time %q is not YYYY-MM-DDTHH:MM:SS.mmmZ", st.Time)
 	}
@@ -205,6 +212,17 @@ var purposeSets, optionalSets = func() (map[string]map[string]bool, map[string]m
 	}
 	return sets, opt
 }()
+
+// hasMember reports whether the object b has a member named name.
+func hasMember(b []byte, name string) bool {
+	found := false
+	strictjson.EachMember(b, func(key, _ []byte) bool {
+		k, _ := strictjson.Unquote(key)
+		found = k == name
+		return !found
+	})
+	return found
+}
 
 // parseStrings reads an array of strings accepted by strictjson.Validate.
 func parseStrings(val []byte) ([]string, bool) {
@@ -273,6 +291,8 @@ func (s *Statement) field(name string) *string {
 		return &s.Event
 	case "effective":
 		return &s.Effective
+	case "identity_check":
+		return &s.IdentityCheck
 	}
 	var discard string
 	return &discard
@@ -310,6 +330,14 @@ func (s *Statement) Encode() ([]byte, error) {
 	if s.Purpose == PurposeEnrolWitness && len(s.SamePerson) > 0 {
 		b = append(b, `,"same_person":`...)
 		v, err := MarshalJSON(s.SamePerson)
+		if err != nil {
+			return nil, err
+		}
+		b = append(b, v...)
+	}
+	if s.Purpose == PurposeEnrolWitness && s.IdentityCheck != "" {
+		b = append(b, `,"identity_check":`...)
+		v, err := MarshalJSON(s.IdentityCheck)
 		if err != nil {
 			return nil, err
 		}

@@ -33,9 +33,11 @@ const (
 
 const usage = `Usage: countersign-demo [--out DIR] [--countersign PATH]
 
-Run the end-to-end demonstration: an agent is refused its own approval, a
-reviewer agent is refused a human-only stage, two named humans sign in
-processes of their own with their own key files (countersign sign), the
+Run the end-to-end demonstration: every key is made with countersign keygen
+and enrolled through enrolment requests, the enrolee and both registrars each
+signing in a countersign sign process of their own; an agent is refused its
+own approval, a reviewer agent is refused a human-only stage, two named humans
+sign in processes of their own with their own key files (countersign sign), the
 payment executes, and the evidence bundle is written, verified pinned,
 tampered with and verified again. Everything goes to DIR (default
 ./countersign-demo): keys/, requests/, signatures/, journal/, evidence.csb,

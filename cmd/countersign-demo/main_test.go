@@ -9,7 +9,40 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/countersign/countersign/format"
+	"github.com/countersign/countersign/format/signreq"
 )
+
+// bundleCarries reports whether some record of the bundle carries stmt.
+func bundleCarries(t *testing.T, path string, stmt []byte) bool {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rd := format.NewReader(f)
+	defer rd.Close()
+	for {
+		l, err := rd.Next()
+		if err != nil {
+			return false
+		}
+		if format.IsTrailer(l.Bytes) {
+			continue
+		}
+		rec, err := format.ParseRecord(l.Bytes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range rec.Sigs {
+			if bytes.Equal(s.Stmt, stmt) {
+				return true
+			}
+		}
+	}
+}
 
 // buildCountersign builds the regulator's binary, which the demo's signers
 // run, into a temporary directory.
@@ -47,9 +80,34 @@ func TestDemo(t *testing.T) {
 			t.Errorf("demo output lacks %q", want)
 		}
 	}
-	for _, f := range []string{"evidence.csb", "evidence-tampered.csb", "trust.txt", "keys/risk.ana.key", "signatures/pay-0001-stage2-risk.ana.json"} {
+	for _, f := range []string{"evidence.csb", "evidence-tampered.csb", "trust.txt", "keys/risk.ana.key", "signatures/pay-0001-stage2-risk.ana.json",
+		"requests/enrol-risk.ana-self.json", "requests/enrol-risk.ana-witness-reg.bea.json", "signatures/genesis-reg.alex.json",
+		"signatures/enrol-risk.ana-self.json", "signatures/enrol-agent.payments-witness-reg.alex.json"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Errorf("demo did not write %s: %v", f, err)
+		}
+	}
+	// Each registrar's witness statement, made in a sign process of its
+	// own, records how the registrar checked the enrolee's identity, and
+	// it is the statement the bundle carries.
+	for _, w := range []struct{ file, check string }{
+		{"enrol-risk.ana-witness-reg.alex.json", "in person, passport"},
+		{"enrol-risk.ana-witness-reg.bea.json", "video call, staff card checked against HR record"},
+	} {
+		raw, err := os.ReadFile(filepath.Join(dir, "signatures", w.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := signreq.DecodeSigned(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := format.ParseStatement(s.Stmt, format.Strict)
+		if err != nil || st.Purpose != format.PurposeEnrolWitness || st.Subject != "risk.ana" || st.IdentityCheck != w.check {
+			t.Errorf("%s: %+v, %v", w.file, st, err)
+		}
+		if !bundleCarries(t, filepath.Join(dir, "evidence.csb"), s.Stmt) {
+			t.Errorf("the bundle does not carry the statement of %s", w.file)
 		}
 	}
 	trust := "@" + filepath.Join(dir, "trust.txt")

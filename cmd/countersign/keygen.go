@@ -16,8 +16,9 @@ import (
 )
 
 // Scrypt work factors accepted by keygen; keyfile enforces the same range.
+// Below keyfile.DefaultWorkFactor only with --insecure-weak-key.
 const (
-	defaultWorkFactor = 18
+	defaultWorkFactor = keyfile.DefaultWorkFactor
 	minWorkFactor     = 10
 	maxWorkFactor     = 22
 )
@@ -30,6 +31,7 @@ func runKeygen(ctx context.Context, e *env, args []string) int {
 	team := fs.String("team", "", "")
 	out := fs.String("out", "", "")
 	work := fs.Int("work-factor", defaultWorkFactor, "")
+	weak := fs.Bool("insecure-weak-key", false, "")
 	pos, code, ok := e.parse("keygen", fs, args)
 	if !ok {
 		return code
@@ -55,6 +57,10 @@ func runKeygen(ctx context.Context, e *env, args []string) int {
 		return e.usageError("keygen", "--kind must be human or agent, not %s", display.Quote(*kind))
 	case *work < minWorkFactor || *work > maxWorkFactor:
 		return e.usageError("keygen", "--work-factor must be between %d and %d (use %d for real keys)", minWorkFactor, maxWorkFactor, defaultWorkFactor)
+	case *work < defaultWorkFactor && !*weak:
+		e.errorf(exitUsage, "--work-factor %d is below %d: a stolen key file would be cheap to guess at", *work, defaultWorkFactor)
+		e.hintf("for tests and demonstrations only, add --insecure-weak-key")
+		return exitUsage
 	}
 	if msg := checkPrintedName(*name); msg != "" {
 		return e.usageError("keygen", "--name %s: %s", display.Quote(*name), msg)
@@ -69,6 +75,11 @@ func runKeygen(ctx context.Context, e *env, args []string) int {
 		return code
 	}
 	defer clear(pass)
+	if err := keyfile.CheckStrength(pass, defaultWorkFactor); err != nil && !*weak {
+		e.errorf(exitUsage, "the passphrase is shorter than %d characters: it is one of the two components of your signature", keyfile.MinPassphraseLen)
+		e.hintf("choose a longer passphrase (a few words); for tests and demonstrations only, add --insecure-weak-key")
+		return exitUsage
+	}
 
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
@@ -86,8 +97,13 @@ func runKeygen(ctx context.Context, e *env, args []string) int {
 	fmt.Fprintf(e.stdout, "wrote %s, encrypted under your passphrase (keep both; neither alone can sign)\n", outName)
 	fmt.Fprintf(e.stdout, "principal   %s (%s, team %s) %s\n", *id, *kind, *team, display.Quote(*name))
 	fmt.Fprintf(e.stdout, "public key  %s\n", format.HexKey(pub))
-	fmt.Fprintf(e.stdout, "key ID      %s\n", format.KeyIDOf(pub))
-	fmt.Fprintf(e.stdout, "This key can sign nothing until it is enrolled: give the public key to two registrars, who must both witness its enrolment.\n")
+	fmt.Fprintf(e.stdout, "key ID      %s\n", groupHex(format.KeyIDOf(pub).String()))
+	if *weak {
+		fmt.Fprintf(e.stdout, "WARNING: made with --insecure-weak-key: for tests and demonstrations only, never for real signatures.\n")
+	}
+	fmt.Fprintf(e.stdout, "This key can sign nothing until it is enrolled: give the public key to your organisation's producer, which\n")
+	fmt.Fprintf(e.stdout, "hands you an enrolment request to sign with this file and two registrars a request to witness; read the\n")
+	fmt.Fprintf(e.stdout, "key ID above out to each registrar yourself, by another channel, so they can check it is yours.\n")
 	return exitOK
 }
 

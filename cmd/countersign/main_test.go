@@ -95,6 +95,8 @@ var update = flag.Bool("update", false, "rewrite the golden transcripts in testd
 var (
 	tempPath = regexp.MustCompile(regexp.QuoteMeta(os.TempDir()) + `/[^/\s"']+/[0-9]+`)
 	longHex  = regexp.MustCompile(`[0-9a-f]{64,}`)
+	// grouped is a key ID written in groups of four.
+	grouped4 = regexp.MustCompile(`([0-9a-f]{4} ){15}[0-9a-f]{4}`)
 )
 
 // transcript is the whole of what a person sees of one command: the line
@@ -111,6 +113,7 @@ func transcript(c cliCase, code int, out, errOut string) string {
 	t = tempPath.ReplaceAllString(t, "$$TMP")
 	if c.maskHex {
 		t = longHex.ReplaceAllString(t, "<hex>")
+		t = grouped4.ReplaceAllString(t, "<key ID>")
 	}
 	return t
 }
@@ -452,7 +455,7 @@ func TestKeygenAndSign(t *testing.T) {
 	keyPath := filepath.Join(dir, "ana.key")
 
 	code, out, errOut := cli(t, nil, vars, "keygen", "--id", "risk.ana", "--name", "Ana Ribeiro", "--kind", "human",
-		"--team", "risk", "--out", keyPath, "--work-factor", "10")
+		"--team", "risk", "--out", keyPath, "--work-factor", "10", "--insecure-weak-key")
 	if code != exitOK {
 		t.Fatalf("keygen: exit %d\n%s\n%s", code, out, errOut)
 	}
@@ -461,7 +464,7 @@ func TestKeygenAndSign(t *testing.T) {
 		t.Fatalf("keygen printed no public key:\n%s", out)
 	}
 	pub, _ := hex.DecodeString(m[1])
-	for _, s := range []string{"key ID      " + format.KeyIDOf(pub).String(), "two registrars"} {
+	for _, s := range []string{"key ID      " + groupHex(format.KeyIDOf(pub).String()), "two registrars"} {
 		if !strings.Contains(out, s) {
 			t.Errorf("keygen output lacks %q:\n%s", s, out)
 		}
@@ -483,7 +486,7 @@ func TestKeygenAndSign(t *testing.T) {
 	at := "2026-11-03T10:00:00.000Z"
 
 	runCases(t, []cliCase{
-		{maskHex: true, name: "keygen refuses to overwrite", args: []string{"keygen", "--id", "risk.ana", "--name", "Ana Ribeiro", "--kind", "human", "--team", "risk", "--out", keyPath, "--work-factor", "10"},
+		{maskHex: true, name: "keygen refuses to overwrite", args: []string{"keygen", "--id", "risk.ana", "--name", "Ana Ribeiro", "--kind", "human", "--team", "risk", "--out", keyPath, "--work-factor", "10", "--insecure-weak-key"},
 			vars: vars, code: exitInput, errOut: []string{"already exists"}},
 		{maskHex: true, name: "keygen bad id", args: []string{"keygen", "--id", "Risk Ana", "--name", "Ana", "--kind", "human", "--team", "risk", "--out", filepath.Join(dir, "x.key")},
 			vars: vars, code: exitUsage, errOut: []string{"--id", "not an identifier"}},
@@ -494,7 +497,7 @@ func TestKeygenAndSign(t *testing.T) {
 		{maskHex: true, name: "keygen name with escape", args: []string{"keygen", "--id", "risk.eve", "--name", "Eve\x1b[31m", "--kind", "human", "--team", "risk", "--out", filepath.Join(dir, "x.key")},
 			vars: vars, code: exitUsage, errOut: []string{`Eve\x1b[31m`}, notErr: []string{"\x1b"}},
 		{maskHex: true, name: "keygen missing flags", args: []string{"keygen", "--id", "risk.ana"}, vars: vars, code: exitUsage, errOut: []string{"--name", "--out"}},
-		{maskHex: true, name: "keygen without passphrase", args: []string{"keygen", "--id", "risk.bo", "--name", "Bo", "--kind", "human", "--team", "risk", "--out", filepath.Join(dir, "bo.key"), "--work-factor", "10"},
+		{maskHex: true, name: "keygen without passphrase", args: []string{"keygen", "--id", "risk.bo", "--name", "Bo", "--kind", "human", "--team", "risk", "--out", filepath.Join(dir, "bo.key"), "--work-factor", "10", "--insecure-weak-key"},
 			code: exitUsage, errOut: []string{"passphrase", keyfile.PassphraseEnv}},
 		{maskHex: true, name: "sign refuses a mismatched action", args: []string{"sign", "--key", keyPath, "--request", mismatch, "--reason", "ok", "--out", filepath.Join(dir, "m.json")},
 			vars: vars, code: exitFail, errOut: []string{"countersign: error: " + mismatch + ": sign request action does not match its digest: refusing to sign"}},
@@ -561,7 +564,7 @@ func TestSignToStdoutIsEscaped(t *testing.T) {
 	vars := map[string]string{keyfile.PassphraseEnv: testPassphrase}
 	keyPath := filepath.Join(dir, "ana.key")
 	if code, _, errOut := cli(t, nil, vars, "keygen", "--id", "risk.ana", "--name", "Ana Ribeiro", "--kind", "human",
-		"--team", "risk", "--out", keyPath, "--work-factor", "10"); code != exitOK {
+		"--team", "risk", "--out", keyPath, "--work-factor", "10", "--insecure-weak-key"); code != exitOK {
 		t.Fatalf("keygen: %s", errOut)
 	}
 	action := `{"class":"payment","amount":"100.00","payee":"ACME Ltd"}`
@@ -589,7 +592,7 @@ func TestSignInteractive(t *testing.T) {
 	vars := map[string]string{keyfile.PassphraseEnv: testPassphrase}
 	keyPath := filepath.Join(dir, "ana.key")
 	if code, _, errOut := cli(t, nil, vars, "keygen", "--id", "risk.ana", "--name", "Ana Ribeiro", "--kind", "human",
-		"--team", "risk", "--out", keyPath, "--work-factor", "10"); code != exitOK {
+		"--team", "risk", "--out", keyPath, "--work-factor", "10", "--insecure-weak-key"); code != exitOK {
 		t.Fatalf("keygen: %s", errOut)
 	}
 	reqPath := write(t, dir, "req.json", signRequest(t, format.Hash{9}.String(), `{"class":"payment","amount":"100.00","payee":"ACME Ltd"}`, format.MeaningApproval))

@@ -17,7 +17,7 @@ Usage:
   countersign inspect --runs [--run ID] (--trust FP | --unsafe-no-trust) [--json] BUNDLE
   countersign checkpoint BUNDLE
   countersign keygen --id ID --name NAME --kind human|agent --team TEAM --out FILE
-  countersign sign --key FILE --request REQ.json [--reason TEXT] [--out FILE]
+  countersign sign --key FILE --request REQ.json [--reason TEXT | --identity-check TEXT] [--out FILE]
   countersign demo [--out DIR]
   countersign selftest
   countersign version
@@ -29,7 +29,7 @@ Commands:
                with --runs, every run: who proposed, approved, was refused, executed
   checkpoint   print a bundle's final seal, to keep for verify --checkpoint
   keygen       make a signing key, stored encrypted under a passphrase
-  sign         sign a sign request with your own key
+  sign         sign a sign, enrolment or revocation request with your own key
   demo         run the end-to-end demonstration
   selftest     verify the built-in test vectors here and compare every finding
   version      print the version of countersign and of the bundle format
@@ -127,22 +127,27 @@ Exit status: 0 with the seal printed, 1 if the bundle does not verify, 2 on a
 usage error, 3 when the input is not a bundle or cannot be read.
 `,
 
-	"keygen": `Usage: countersign keygen --id ID --name NAME --kind human|agent --team TEAM --out FILE [--work-factor N]
+	"keygen": `Usage: countersign keygen --id ID --name NAME --kind human|agent --team TEAM --out FILE [--work-factor N] [--insecure-weak-key]
 
 Make an Ed25519 signing key for one principal and write it to FILE, encrypted
-under a passphrase you choose (asked twice). The file and the passphrase are
-your two identification components: keep both, share neither. FILE is never
-overwritten. The public key and its key ID are printed; the key signs nothing
-until two registrars have witnessed its enrolment.
+under a passphrase you choose (asked twice, at least 12 characters). The file
+and the passphrase are your two identification components: keep both, share
+neither. FILE is never overwritten. The public key and its key ID are printed;
+the key signs nothing until it is enrolled: you sign its enrolment request
+with this file, and two registrars witness it, each after checking who you are
+and comparing the key ID you read out to them.
 
 Flags:
-  --id ID            your principal ID, e.g. risk.ana
-  --name NAME        your printed name, exactly as it will be shown with your
-                     signatures
-  --kind KIND        human or agent
-  --team TEAM        your team ID, e.g. risk
-  --out FILE         where to write the key file (mode 0600)
-  --work-factor N    scrypt work factor, 10 to 22 (default 18; lower only for tests)
+  --id ID              your principal ID, e.g. risk.ana
+  --name NAME          your printed name, exactly as it will be shown with your
+                       signatures
+  --kind KIND          human or agent
+  --team TEAM          your team ID, e.g. risk
+  --out FILE           where to write the key file (mode 0600)
+  --work-factor N      scrypt work factor, 18 to 22 (default 18)
+  --insecure-weak-key  allow a passphrase under 12 characters and a work factor
+                       down to 10: for tests and demonstrations, never for a
+                       key that signs for real
 
 The passphrase is read from the terminal, or from $` + passphraseEnvName + ` in scripts.
 
@@ -151,48 +156,75 @@ Example:
 
 Exit status:
   0  the key file was written and the public key printed
-  2  usage error, or no passphrase
+  2  usage error, no passphrase, a passphrase under 12 characters or a work
+     factor below 18 (without --insecure-weak-key)
   3  FILE already exists, or cannot be written
 `,
 
-	"sign": `Usage: countersign sign --key FILE --request REQ.json [--reason TEXT] [--meaning M] [--at TIME] [--out FILE] [--yes]
+	"sign": `Usage: countersign sign --key FILE --request REQ.json [--reason TEXT] [--meaning M] [--identity-check TEXT] [--at TIME] [--out FILE] [--yes]
 
-Sign a sign request with your own key. The request is checked first: its action
-must hash to its digest. What you sign is shown on stderr: purpose, run, gate,
-stage, the meaning the stage requires, and the action itself. Your statement
-binds all of it, with your printed name, your reason and the time.
+Sign a request with your own key: a sign request (a sign-off or an execution),
+an enrolment request, or a revocation request. The request (a sign request's
+action must hash to its digest) and your key file are checked before anything
+is shown. What you sign is shown on stderr, and your statement binds all of
+it, with your printed name and the time.
+
+  sign-off     shows run, gate, stage, the meaning the stage requires and the
+               action itself; you give a reason
+  enrol-self   the enrolee proves it holds the key being enrolled: sign with
+               that key file
+  enrol-witness
+               a registrar witnesses an enrolment: shown the enrolee's ID,
+               printed name, kind, team and key ID in groups of four, you
+               compare the key ID with the one the enrolee reads out to you
+               over another channel, and say how you checked their identity
+  revoke       the key's holder (with that key) or each of two registrars
+               revokes a key, for the reason the request gives
 
 Flags:
-  --key FILE         your key file (from countersign keygen)
-  --request REQ.json the sign request the producer gave you
-  --reason TEXT      why you sign; required, recorded verbatim (asked for on a
-                     terminal when not given)
-  --meaning M        the meaning you intend (authorship, review, approval,
-                     responsibility); refused if the stage requires another
-  --at TIME          your claimed time, e.g. 2026-11-02T09:00:00.000Z (default now)
-  --out FILE         write the signed statement here (mode 0600, never
-                     overwritten); default stdout
-  --yes              do not ask "Sign? [y/N]" on a terminal
+  --key FILE             your key file (from countersign keygen)
+  --request REQ.json     the request the producer gave you
+  --reason TEXT          sign-offs: why you sign; required, recorded verbatim
+                         (asked for on a terminal when not given)
+  --meaning M            sign-offs: the meaning you intend (authorship, review,
+                         approval, responsibility); refused if the stage
+                         requires another
+  --identity-check TEXT  enrol-witness: how you checked the enrolee's identity,
+                         e.g. "in person, passport"; required, recorded
+                         verbatim (asked for on a terminal when not given)
+  --at TIME              your claimed time, e.g. 2026-11-02T09:00:00.000Z
+                         (default now)
+  --out FILE             write the signed statement here (mode 0600, never
+                         overwritten); default stdout
+  --yes                  do not ask "Sign? [y/N]" on a terminal
 
 The passphrase is read from the terminal, or from $` + passphraseEnvName + ` in scripts.
 
-Example:
+Examples:
   countersign sign --key ana.key --request pay-0001.request.json \
       --reason "Invoice checked against PO 4471" --out pay-0001.ana.json
+  countersign sign --key alex.key --request enrol-risk.dev.witness.json \
+      --identity-check "in person, passport" --out enrol-risk.dev.alex.json
 
 Exit status:
   0  the signed statement was written
-  1  not signed: wrong passphrase, not a key file, not confirmed, or signing failed
-  2  usage error, or a request this key or meaning cannot sign
-  3  a file cannot be read or written, or REQ.json is not a sign request
+  1  not signed: wrong passphrase, a request that fails its checks (an action
+     that does not match its digest), not confirmed, or signing failed
+  2  usage error, or a request this key or meaning cannot sign (another's
+     enrol-self, a witness for your own enrolment, another meaning)
+  3  a file cannot be read or written, FILE is not a countersign key file, or
+     REQ.json is not a request
 `,
 
 	"demo": `Usage: countersign demo [--out DIR]
 
-Run the end-to-end demonstration: an agent is refused its own approval, a
-reviewer agent is refused a human-only stage, two named humans sign in
-processes of their own with their own key files, the payment executes, and the
-evidence bundle is written, verified pinned, tampered with and verified again.
+Run the end-to-end demonstration: every key is made with countersign keygen
+and enrolled through enrolment requests, the enrolee and both registrars each
+signing in a countersign sign process of their own; an agent is refused its
+own approval, a reviewer agent is refused a human-only stage, two named humans
+sign in processes of their own with their own key files, the payment executes,
+and the evidence bundle is written, verified pinned, tampered with and
+verified again.
 Everything goes to DIR (default ./countersign-demo): keys/, requests/,
 signatures/, journal/, evidence.csb, evidence-tampered.csb and trust.txt.
 

@@ -2,7 +2,8 @@
 // control plane starts an evidence log, a payments agent drafts a payment,
 // is refused its own approval, a reviewer agent is refused a human-only
 // stage, two named risk officers sign in processes of their own with their
-// own key files, the payment executes, and the evidence bundle is exported,
+// own key files (as every enrolee and registrar signs the enrolments), the
+// payment executes, and the evidence bundle is exported,
 // verified, tampered with and verified again.
 package demo
 
@@ -34,15 +35,17 @@ import (
 // officer types theirs at a prompt.
 const Passphrase = "demo-passphrase-not-for-real-use"
 
-// WorkFactor is the scrypt work factor of the demo's key files: lighter
-// than keygen's default so the demo runs in seconds.
-const WorkFactor = 15
+// WorkFactor is the scrypt work factor of the demo's key files, far below
+// keygen's default (keygen takes it only under --insecure-weak-key): the
+// demo runs some thirty keygen and sign processes and should take seconds.
+const WorkFactor = 12
 
 // Config runs the demo.
 type Config struct {
 	Dir string
 	// Sign is the command that runs `countersign sign` (the executable and
-	// the word "sign"); each human signature is made by running it.
+	// the word "sign"); each human signature is made by running it, and
+	// each human's key by running the same executable's keygen.
 	Sign []string
 	Out  io.Writer
 	// Clock, when set, replaces the wall clock (tests).
@@ -60,6 +63,7 @@ type Outcome struct {
 
 type person struct {
 	p    format.Principal
+	pub  ed25519.PublicKey
 	key  ed25519.PrivateKey // agents only: held by the runtime
 	file string             // humans: their key file
 }
@@ -152,29 +156,28 @@ func (r *runner) name(id string) string { return display.Escape(r.ppl[id].p.Name
 
 // setup creates keys, the log, enrolments and the approved policy.
 func (r *runner) setup() error {
-	r.stepf("Keys. Each person gets a key file of their own in %s, encrypted under a passphrase.",
+	r.stepf("Keys. Each person makes a key file of their own in %s with `countersign keygen`, encrypted under a passphrase.",
 		filepath.Join(r.cfg.Dir, "keys"))
-	r.say("    In this demo every file shares the passphrase %q and a light scrypt work factor (%d);", Passphrase, WorkFactor)
-	r.say("    a real officer runs `countersign keygen` on their own machine, keeps the file there, and types")
-	r.say("    their own passphrase when they sign. Agents' keys are held by the runtime that hosts them.")
+	r.say("    In this demo every file shares the passphrase %q and a light scrypt work factor (%d),", Passphrase, WorkFactor)
+	r.say("    which keygen accepts only under --insecure-weak-key; a real officer runs keygen on their own machine")
+	r.say("    with a passphrase of their own, keeps the file there, and reads the key ID out to the registrars.")
+	r.say("    Agents' keys are held by the runtime that hosts them.")
 	for _, p := range humans {
-		_, priv, err := ed25519.GenerateKey(rand.Reader)
-		if err != nil {
-			return err
-		}
 		file := filepath.Join(r.cfg.Dir, "keys", p.ID+".key")
-		if err := keyfile.Write(file, keyfile.Identity{Principal: p.ID, Name: p.Name, Kind: p.Kind, Team: p.Team, Key: priv}, []byte(Passphrase), WorkFactor); err != nil {
-			return err
+		pub, err := r.keygen(p, file)
+		if err != nil {
+			return fmt.Errorf("keygen for %s: %w", p.ID, err)
 		}
-		r.ppl[p.ID] = &person{p: p, file: file}
-		r.say("    %-16s %-15s key file %s", p.ID, p.Name, filepath.Base(file))
+		r.ppl[p.ID] = &person{p: p, file: file, pub: pub}
+		kid := format.KeyIDOf(pub).String()
+		r.say("    %-16s %-15s key file %-18s key ID %s %s %s %s ...", p.ID, p.Name, filepath.Base(file), kid[0:4], kid[4:8], kid[8:12], kid[12:16])
 	}
 	for _, p := range agents {
-		_, priv, err := ed25519.GenerateKey(rand.Reader)
+		pub, priv, err := ed25519.GenerateKey(rand.Reader)
 		if err != nil {
 			return err
 		}
-		r.ppl[p.ID] = &person{p: p, key: priv}
+		r.ppl[p.ID] = &person{p: p, key: priv, pub: pub}
 		r.say("    %-16s %-15s key held by the agent runtime", p.ID, p.Name)
 	}
 
@@ -183,20 +186,17 @@ func (r *runner) setup() error {
 		return err
 	}
 	r.stepf("Genesis. The control plane starts the log under its own log key; %s and %s are the registrars.", r.name("reg.alex"), r.name("reg.bea"))
+	r.say("    Each registrar proves possession of their key by signing an enrolment request for genesis, in a")
+	r.say("    separate `countersign sign` process with their own key file.")
 	var regs []enforce.Registrar
 	for _, id := range []string{"reg.alex", "reg.bea"} {
-		priv, err := r.privateKey(id)
+		pp := r.ppl[id]
+		req := signreq.NewEnrolment(format.PurposeEnrolSelf, format.Hash{}, pp.p, pp.pub, true, nil)
+		pop, err := r.signProcess(id, req, "genesis-"+id)
 		if err != nil {
 			return err
 		}
-		p := r.ppl[id].p
-		yes := true
-		pop, err := format.SignStatement(&format.Statement{Purpose: format.PurposeEnrolSelf, Bundle: format.Hash{}.String(), Principal: id, Name: p.Name,
-			Time: format.FormatTime(r.now()), Key: format.HexKey(priv.Public().(ed25519.PublicKey)), Kind: p.Kind, Team: p.Team, Registrar: &yes}, priv)
-		if err != nil {
-			return err
-		}
-		regs = append(regs, enforce.Registrar{Principal: p, Key: priv.Public().(ed25519.PublicKey), ProofOfPossession: pop})
+		regs = append(regs, enforce.Registrar{Principal: pp.p, Key: pp.pub, ProofOfPossession: pop})
 	}
 	// The head is kept outside the journal directory: a real embedding puts
 	// it on another volume or under another account.
@@ -209,8 +209,10 @@ func (r *runner) setup() error {
 	r.outcome.Fingerprint = r.core.Genesis().String()
 	r.say("    genesis fingerprint %s", r.outcome.Fingerprint)
 
-	r.stepf("Enrolment. Every other principal's key is enrolled with its own proof of possession, witnessed by both registrars.")
-	r.say("    (The registrars' witness statements are signed here in one process for brevity.)")
+	r.stepf("Enrolment. Every other principal is enrolled through the core's enrolment requests: the enrolee signs")
+	r.say("    its enrol-self with its own key (humans in a `countersign sign` process with their key file, agents")
+	r.say("    in their runtime), and both registrars witness it, each in a `countersign sign` process of their own,")
+	r.say("    shown the enrolee and its key ID, recording how they checked the enrolee's identity.")
 	for _, p := range append(humans[2:], agents...) {
 		if err := r.enrol(p); err != nil {
 			return fmt.Errorf("enrol %s: %w", p.ID, err)
@@ -359,59 +361,104 @@ func (r *runner) privateKey(id string) (ed25519.PrivateKey, error) {
 	return idt.Key, nil
 }
 
+// identityChecks is what each registrar records of how they checked an
+// enrolee's identity.
+var identityChecks = map[string]map[string]string{
+	format.KindHuman: {"reg.alex": "in person, passport", "reg.bea": "video call, staff card checked against HR record"},
+	format.KindAgent: {"reg.alex": "deployment record checked with the agent's owning team", "reg.bea": "agent registry entry and key fingerprint checked with its owner"},
+}
+
+// enrol has the core hand out the enrolment's requests, has the enrolee
+// and both registrars sign them, and submits the statements.
 func (r *runner) enrol(p format.Principal) error {
-	var priv ed25519.PrivateKey
-	if pp := r.ppl[p.ID]; pp.key != nil {
-		priv = pp.key
-	} else {
-		k, err := r.privateKey(p.ID)
+	pp := r.ppl[p.ID]
+	self, witness, err := r.core.EnrolmentRequests(p, pp.pub, false, nil)
+	if err != nil {
+		return err
+	}
+	var pop format.Signed
+	if pp.key != nil {
+		st, err := self.Statement(p.ID, p.Name, format.FormatTime(r.now()), "")
 		if err != nil {
 			return err
 		}
-		priv = k
+		if pop, err = format.SignStatement(st, pp.key); err != nil {
+			return err
+		}
+	} else if pop, err = r.signProcess(p.ID, self, "enrol-"+p.ID+"-self"); err != nil {
+		return err
 	}
-	pub := priv.Public().(ed25519.PublicKey)
-	no := false
-	sigs := []format.Signed{r.signWith(p.ID, priv, &format.Statement{Purpose: format.PurposeEnrolSelf, Key: format.HexKey(pub), Kind: p.Kind, Team: p.Team, Registrar: &no})}
+	sigs := []format.Signed{pop}
 	for _, reg := range []string{"reg.alex", "reg.bea"} {
-		k, err := r.privateKey(reg)
+		s, err := r.signProcess(reg, witness, "enrol-"+p.ID+"-witness-"+reg, "--identity-check", identityChecks[p.Kind][reg])
 		if err != nil {
 			return err
 		}
-		sigs = append(sigs, r.signWith(reg, k, &format.Statement{Purpose: format.PurposeEnrolWitness, Subject: p.ID, SubjectName: p.Name, Kind: p.Kind, Team: p.Team, Key: format.HexKey(pub), Registrar: &no}))
+		sigs = append(sigs, s)
 	}
-	_, err := r.core.Enrol(p, pub, false, sigs)
+	_, err = r.core.Enrol(p, pp.pub, false, sigs)
 	return err
+}
+
+// keygen runs `countersign keygen` in a process of its own, as the person
+// would, and returns the public key it printed.
+func (r *runner) keygen(p format.Principal, file string) (ed25519.PublicKey, error) {
+	out, err := r.countersign("keygen", "--id", p.ID, "--name", p.Name, "--kind", p.Kind, "--team", p.Team, "--out", file,
+		"--work-factor", fmt.Sprint(WorkFactor), "--insecure-weak-key")
+	if err != nil {
+		return nil, err
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if hexKey, ok := strings.CutPrefix(line, "public key  "); ok {
+			return format.ParsePublicKey(strings.TrimSpace(hexKey))
+		}
+	}
+	return nil, errors.New("keygen printed no public key")
+}
+
+// countersign runs the countersign binary with args and the demo's
+// passphrase, and returns its stdout.
+func (r *runner) countersign(args ...string) (string, error) {
+	cmd := exec.Command(r.cfg.Sign[0], args...)
+	cmd.Env = append(os.Environ(), keyfile.PassphraseEnv+"="+Passphrase)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr, cmd.Stdin = &stdout, &stderr, nil
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("countersign %s: %v: %s", args[0], err, strings.TrimSpace(stderr.String()))
+	}
+	return stdout.String(), nil
+}
+
+// signProcess writes req to requests/NAME.json, runs `countersign sign`
+// in a process of its own with id's key file, and returns the signed
+// statement it wrote to signatures/NAME.json.
+func (r *runner) signProcess(id string, req any, name string, extra ...string) (format.Signed, error) {
+	reqJSON, err := format.MarshalJSON(req)
+	if err != nil {
+		return format.Signed{}, err
+	}
+	reqFile := filepath.Join(r.cfg.Dir, "requests", name+".json")
+	if err := os.WriteFile(reqFile, reqJSON, 0o600); err != nil {
+		return format.Signed{}, err
+	}
+	out := filepath.Join(r.cfg.Dir, "signatures", name+".json")
+	args := append(append(append([]string{}, r.cfg.Sign[1:]...), "--key", r.ppl[id].file, "--request", reqFile, "--out", out, "--yes",
+		"--at", format.FormatTime(r.now())), extra...)
+	if _, err := r.countersign(args...); err != nil {
+		return format.Signed{}, fmt.Errorf("%s's signing process failed: %w", id, err)
+	}
+	raw, err := os.ReadFile(out)
+	if err != nil {
+		return format.Signed{}, err
+	}
+	return signreq.DecodeSigned(raw)
 }
 
 // humanSign writes the sign request to a file, runs `countersign sign` in
 // a process of its own with the signer's key file, and submits the signed
 // statement it returns.
 func (r *runner) humanSign(id string, req *signreq.Request, reason string) (*enforce.Decision, error) {
-	reqJSON, err := format.MarshalJSON(req)
-	if err != nil {
-		return nil, err
-	}
-	reqFile := filepath.Join(r.cfg.Dir, "requests", fmt.Sprintf("%s-stage%d-%s.json", req.Run, req.Stage, id))
-	if err := os.WriteFile(reqFile, reqJSON, 0o600); err != nil {
-		return nil, err
-	}
-	out := filepath.Join(r.cfg.Dir, "signatures", fmt.Sprintf("%s-stage%d-%s.json", req.Run, req.Stage, id))
-	args := append(append([]string{}, r.cfg.Sign[1:]...), "--key", r.ppl[id].file, "--request", reqFile, "--reason", reason, "--out", out, "--yes",
-		"--at", format.FormatTime(r.now()))
-	cmd := exec.Command(r.cfg.Sign[0], args...)
-	cmd.Env = append(os.Environ(), keyfile.PassphraseEnv+"="+Passphrase)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	cmd.Stdin = nil
-	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("%s's signing process failed: %v: %s", id, err, strings.TrimSpace(stderr.String()))
-	}
-	raw, err := os.ReadFile(out)
-	if err != nil {
-		return nil, err
-	}
-	signed, err := signreq.DecodeSigned(raw)
+	signed, err := r.signProcess(id, req, fmt.Sprintf("%s-stage%d-%s", req.Run, req.Stage, id), "--reason", reason)
 	if err != nil {
 		return nil, err
 	}

@@ -68,6 +68,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -432,4 +433,78 @@ func lowerHex(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// ErrNotKeyFile is returned (wrapped) by Check for a file that is not a
+// key file at all: not an armored age file encrypted to one passphrase.
+var ErrNotKeyFile = errors.New("not a countersign key file")
+
+// errLooksRight ends a header probe that found one scrypt recipient.
+var errLooksRight = errors.New("keyfile: header looks like a key file")
+
+// headerProbe is an age identity that decrypts nothing: it only looks at
+// the recipients of the header age has parsed.
+type headerProbe struct{}
+
+func (headerProbe) Unwrap(stanzas []*age.Stanza) ([]byte, error) {
+	if len(stanzas) != 1 || stanzas[0].Type != "scrypt" || len(stanzas[0].Args) != 2 {
+		return nil, ErrNotKeyFile
+	}
+	wf := stanzas[0].Args[1]
+	n, err := strconv.Atoi(wf)
+	if err != nil || strconv.Itoa(n) != wf || n < minWorkFactor || n > maxWorkFactor {
+		return nil, ErrNotKeyFile
+	}
+	return nil, errLooksRight
+}
+
+// Check tells, without the passphrase, whether path holds a key file: an
+// armored age file whose one recipient is a passphrase, with a work factor
+// Read accepts. It reads no secret and decrypts nothing, so a caller can
+// refuse a wrong file before asking for the passphrase. A file that is not
+// a key file yields an error wrapping ErrNotKeyFile that says nothing of
+// the file's contents.
+func Check(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("keyfile: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	if err != nil {
+		return fmt.Errorf("keyfile: %w", err)
+	}
+	if len(data) > maxFileSize {
+		return fmt.Errorf("keyfile: %w: larger than %d bytes", ErrNotKeyFile, maxFileSize)
+	}
+	_, err = age.Decrypt(armor.NewReader(bytes.NewReader(data)), headerProbe{})
+	if errors.Is(err, errLooksRight) {
+		return nil
+	}
+	return fmt.Errorf("keyfile: %w", ErrNotKeyFile)
+}
+
+// The strength a key file for real use must have: the passphrase is one of
+// the two identification components of a signature, and the work factor
+// is what a stolen file costs to guess at. DefaultWorkFactor is age's.
+const (
+	DefaultWorkFactor = 18
+	MinPassphraseLen  = 12 // characters
+)
+
+// ErrWeak is returned (wrapped) by CheckStrength.
+var ErrWeak = errors.New("too weak for a real key")
+
+// CheckStrength refuses a passphrase of fewer than MinPassphraseLen
+// characters and a work factor below DefaultWorkFactor. Write does not
+// apply it, so tests and demonstrations can make light files; a tool that
+// makes keys for people does, unless told in so many words not to.
+func CheckStrength(passphrase []byte, workFactor int) error {
+	if n := utf8.RuneCount(passphrase); n < MinPassphraseLen {
+		return fmt.Errorf("keyfile: a passphrase of %d characters is %w: use at least %d", n, ErrWeak, MinPassphraseLen)
+	}
+	if workFactor < DefaultWorkFactor {
+		return fmt.Errorf("keyfile: work factor %d is %w: use at least %d", workFactor, ErrWeak, DefaultWorkFactor)
+	}
+	return nil
 }
