@@ -312,6 +312,10 @@ func TestCheckpoint(t *testing.T) {
 		fork.Append(format.TypeNote, "", &format.Note{Code: "fork", Text: "another story"})
 	}
 	forked := write(t, dir, "fork.csb", fork.Bundle())
+	// Another organisation's bundle, checked against this one's seal.
+	ob := fixtures.New(fixtures.Options{BundleID: "another"})
+	ob.Person("risk.ana", format.KindHuman, "risk")
+	other, otherFP := write(t, dir, "other.csb", ob.Bundle()), ob.Genesis().String()
 
 	badCP := write(t, dir, "bad.seal", []byte("not a seal\n"))
 	twoLines := write(t, dir, "two.seal", []byte(seal+seal))
@@ -325,6 +329,8 @@ func TestCheckpoint(t *testing.T) {
 		{name: "same bundle", args: []string{"verify", "--trust", fp, "--checkpoint", cp, first}, code: exitOK, out: []string{"PASS"}},
 		{name: "extends", args: []string{"verify", "--trust", fp, "--checkpoint", cp, second}, code: exitOK, out: []string{"PASS"}},
 		{name: "fork", args: []string{"verify", "--trust", fp, "--checkpoint", cp, forked}, code: exitFail, out: []string{"FAIL", "INT-CHECKPOINT", "fork"}},
+		{name: "checkpoint of another bundle", args: []string{"verify", "--trust", otherFP, "--checkpoint", cp, other}, code: exitFail,
+			out: []string{"FAIL", "authenticity established", "wrong checkpoint file"}, notOut: []string{"fork", "not intact"}},
 		{name: "malformed checkpoint", args: []string{"verify", "--trust", fp, "--checkpoint", badCP, first}, code: exitUsage,
 			errOut: []string{"countersign: error: checkpoint file " + badCP + " is not a checkpoint", "countersign: hint:"}},
 		{name: "two-line checkpoint", args: []string{"verify", "--trust", fp, "--checkpoint", twoLines, first}, code: exitUsage, errOut: []string{"more than one line"}},

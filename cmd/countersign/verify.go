@@ -314,6 +314,10 @@ func printCheckpoint(w io.Writer, res *verifier.Result, cp *format.Trailer) {
 	if cp == nil || cp.Seal == nil {
 		return
 	}
+	if cp.Seal.Bundle != res.Bundle.Genesis {
+		fmt.Fprintf(w, "  checkpoint    wrong checkpoint file: it seals bundle %s, not this one; nothing was compared\n", display.Escape(cp.Seal.Bundle))
+		return
+	}
 	if hasRule(res.Findings, verifier.RuleCheckpoint) {
 		fmt.Fprintf(w, "  checkpoint    NOT extended: see the %s finding\n", verifier.RuleCheckpoint)
 		return
