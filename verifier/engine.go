@@ -307,6 +307,7 @@ func (v *verification) finish(it *item) {
 	for _, j := range it.jobs {
 		v.counts.Signatures++
 		if !j.ok {
+			v.counts.SignaturesFailed++
 			recs := j.recs
 			if recs == nil {
 				recs = []int64{it.pos}
@@ -401,7 +402,7 @@ func (v *verification) result() *Result {
 		if res.Authenticity == AuthEstablished {
 			// Authenticity is only established for an intact bundle.
 			res.Authenticity = AuthNotEstablished
-			if !hasIntegrityFinding(res.Findings) {
+			if !notIntact(res.Findings) {
 				res.Authenticity = AuthEstablished
 			}
 		}
@@ -459,11 +460,20 @@ func hasRule(fs []Finding, rule string) bool {
 	return false
 }
 
-// hasIntegrityFinding reports a finding of steps 1 to 10 of SPEC.md §8.1,
-// those that make a bundle not intact. A checkpoint the bundle does not
-// extend (step 12) is a finding, but the bundle may still be intact and
-// authentic: it is the history that differs.
 func hasIntegrityFinding(fs []Finding) bool {
+	for _, f := range fs {
+		if len(f.Rule) > 4 && f.Rule[:4] == "INT-" {
+			return true
+		}
+	}
+	return false
+}
+
+// notIntact reports a finding of steps 1 to 10 of SPEC.md §8.1, those
+// that make a bundle not intact. A checkpoint the bundle does not extend
+// (step 12) is a finding, but the bundle may still be intact and
+// authentic: it is the history that differs.
+func notIntact(fs []Finding) bool {
 	for _, f := range fs {
 		if len(f.Rule) > 4 && f.Rule[:4] == "INT-" && f.Rule != RuleCheckpoint && f.Rule != RuleTrust {
 			return true

@@ -224,13 +224,16 @@ type Bundle struct {
 type Counts struct {
 	Records    int64 `json:"records"`
 	Signatures int64 `json:"signatures"`
-	Statements int64 `json:"statements"`
-	Seals      int64 `json:"seals"`
-	Principals int64 `json:"principals"`
-	Keys       int64 `json:"keys"`
-	Runs       int64 `json:"runs"`
-	Refusals   int64 `json:"refusals"`
-	Bytes      int64 `json:"bytes"`
+	// SignaturesFailed counts the signatures checked that did not verify
+	// (each is also a finding).
+	SignaturesFailed int64 `json:"signatures_failed"`
+	Statements       int64 `json:"statements"`
+	Seals            int64 `json:"seals"`
+	Principals       int64 `json:"principals"`
+	Keys             int64 `json:"keys"`
+	Runs             int64 `json:"runs"`
+	Refusals         int64 `json:"refusals"`
+	Bytes            int64 `json:"bytes"`
 }
 
 // Finding is one thing wrong, with the rule it breaks and the records

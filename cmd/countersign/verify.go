@@ -218,8 +218,12 @@ func printResult(w io.Writer, name string, res *verifier.Result, mode trustMode)
 	fmt.Fprintf(w, "  bundle        id %s, organisation %s, format %s\n", display.Quote(b.ID), display.Quote(b.Organisation), display.Quote(b.FormatVersion))
 	fmt.Fprintf(w, "  rules         SPEC %s, verifier %s\n", display.Escape(res.Spec), display.Escape(res.Verifier))
 	c := res.Counts
+	sigs := display.Count(c.Signatures, "signature")
+	if c.SignaturesFailed > 0 {
+		sigs += fmt.Sprintf(" (%d failed)", c.SignaturesFailed)
+	}
 	fmt.Fprintf(w, "  checked       %s, %s, %s, %s, %s, %s, %s\n",
-		display.Count(c.Records, "record"), display.Count(c.Signatures, "signature"), display.Count(c.Statements, "statement"),
+		display.Count(c.Records, "record"), sigs, display.Count(c.Statements, "statement"),
 		display.Count(c.Seals, "periodic seal"), display.Count(c.Principals, "principal"), display.Count(c.Keys, "key"),
 		display.Count(c.Bytes, "byte"))
 	if b.FinalSeal != "" && !hasRule(res.Findings, verifier.RuleFinalSeal) {
