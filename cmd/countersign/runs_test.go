@@ -29,6 +29,10 @@ func TestInspectRuns(t *testing.T) {
 	hostile := write(t, dir, "hostile.csb", b.Bundle())
 
 	runCases(t, []cliCase{
+		{name: "verify demo", args: []string{"verify", "--trust", fp, bundle}, code: exitOK, out: []string{"PASS"}},
+		{name: "verify demo tampered", args: []string{"verify", "--trust", fp, bad}, code: exitFail,
+			out: []string{"FAIL", "INT-ENVELOPE", "record 29", "failed integrity and count for nothing"}},
+		{name: "selftest", args: []string{"selftest"}, code: exitOK, maskHex: true, out: []string{"matched their expectation, 0 did not"}},
 		{name: "demo pinned", args: []string{"inspect", "--runs", "--trust", fp, bundle}, code: exitOK,
 			out:    []string{`run "pay-0001" (payment): executed; 7 attempts, 3 refused; every record ok`, "REFUSED self-approval", "REFUSED human-required", "REFUSED quorum-not-met", `by risk.ana "Ana Ribeiro" (human)`, `"supplier verified against the vendor master; amount within budget"`, "verification  PASS"},
 			notOut: []string{"UNAUTHENTICATED", "NOT INTACT"}},
