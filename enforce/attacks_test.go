@@ -371,6 +371,20 @@ var attacks = []attack{
 				Class: "payment", Action: format.ActionDigest(payment("10.00")).String(), Reason: " "}))
 		}
 	})},
+	{"zero-width sign-off reason", enforce.CodeEmptyReason, nil, withPolicy(func(o *org) func() (*enforce.Decision, error) {
+		d := o.ok(o.propose("pay-1", "agent.payments", payment("10.00"), nil, ""))
+		return func() (*enforce.Decision, error) {
+			st, _ := d.Requests[1].Statement("risk.ana", o.ppl["risk.ana"].Name, format.FormatTime(o.clock), "", "x")
+			st.Reason = "\u200b"
+			return o.core.SignOff(o.sign("risk.ana", st))
+		}
+	})},
+	{"byte-order-mark proposal reason", enforce.CodeEmptyReason, nil, withPolicy(func(o *org) func() (*enforce.Decision, error) {
+		return func() (*enforce.Decision, error) {
+			return o.core.Propose("pay-1", payment("10.00"), nil, "", o.sign("agent.payments", &format.Statement{Purpose: format.PurposePropose, Run: "pay-1",
+				Class: "payment", Action: format.ActionDigest(payment("10.00")).String(), Reason: "\ufeff\u2060"}))
+		}
+	})},
 	{"sign-off after execution", enforce.CodeRunClosed, nil, withPolicy(func(o *org) func() (*enforce.Decision, error) {
 		d := o.approved("pay-1", payment("10.00"), "")
 		o.ok(o.execute("agent.payments", "pay-1"))

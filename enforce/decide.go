@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 
 	"github.com/countersign/countersign/format"
 	"github.com/countersign/countersign/format/signreq"
@@ -211,7 +210,7 @@ func (c *Core) Propose(runID string, action []byte, summary map[string]string, b
 	if summary == nil {
 		summary = map[string]string{}
 	}
-	if c.on(CodeEmptyReason) && strings.TrimSpace(st.Reason) == "" {
+	if c.on(CodeEmptyReason) && names.Blank(st.Reason) {
 		// Refused without recording the proposal: a verifier judges every
 		// proposal's reason, refused or not.
 		return c.refuseNote(CodeEmptyReason, fmt.Sprintf("%s's proposal of run %s has no reason", p.ID, runID), nil)
@@ -380,7 +379,7 @@ func (c *Core) judgeSignoff(st *format.Statement, p *principal) (string, string)
 	switch {
 	case c.on(CodeWrongMeaning) && st.Meaning != stage.Meaning:
 		return CodeWrongMeaning, fmt.Sprintf("stage %d requires meaning %q, the statement says %q", stage.Stage, stage.Meaning, st.Meaning)
-	case c.on(CodeEmptyReason) && strings.TrimSpace(st.Reason) == "":
+	case c.on(CodeEmptyReason) && names.Blank(st.Reason):
 		return CodeEmptyReason, "a sign-off needs a reason"
 	}
 	if code := c.st.grant(p.ID, format.GrantChecker, r.class, r.amounts); code != "" && c.on(code) {
@@ -501,7 +500,7 @@ func (c *Core) Revoke(principalID string, kid format.Hash, reason string, sigs [
 	if k == nil || k.principal != principalID || k.revoked {
 		return 0, fmt.Errorf("key %.16s of %s is %w", kid.String(), principalID, ErrKeyNotInForce)
 	}
-	if strings.TrimSpace(reason) == "" {
+	if names.Blank(reason) {
 		return 0, errors.New("a revocation needs a reason")
 	}
 	if len(sigs) == 0 {

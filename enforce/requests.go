@@ -4,10 +4,10 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/countersign/countersign/format"
 	"github.com/countersign/countersign/format/signreq"
+	"github.com/countersign/countersign/internal/names"
 )
 
 // ErrKeyNotInForce is returned for a revocation of a key that is not a key
@@ -74,7 +74,7 @@ func (c *Core) RevocationRequest(principalID string, kid format.Hash, reason str
 	if k == nil || p == nil || k.principal != principalID || k.revoked {
 		return nil, fmt.Errorf("key %.16s of %s is %w", kid.String(), principalID, ErrKeyNotInForce)
 	}
-	if strings.TrimSpace(reason) == "" {
+	if names.Blank(reason) {
 		return nil, errors.New("a revocation needs a reason")
 	}
 	r := signreq.NewRevocation(c.st.genesis, p.Principal, kid, reason)

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/countersign/countersign/internal/names"
 	"github.com/countersign/countersign/internal/strictjson"
 )
 
@@ -187,7 +188,7 @@ func ParseStatement(b []byte, mode Mode) (*Statement, error) {
 		sort.Strings(missing)
 		return nil, malformed("statement of purpose %s lacks %s", purpose, strings.Join(missing, ", "))
 	}
-	if want["identity_check"] && hasMember(b, "identity_check") && strings.TrimSpace(st.IdentityCheck) == "" {
+	if want["identity_check"] && hasMember(b, "identity_check") && names.Blank(st.IdentityCheck) {
 		return nil, malformed("statement identity_check is blank")
 	}
 	if !ValidTime(st.Time) {

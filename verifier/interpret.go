@@ -2,9 +2,9 @@ package verifier
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/countersign/countersign/format"
+	"github.com/countersign/countersign/internal/names"
 )
 
 // interpret checks what a record says against the state before it, for the
@@ -194,7 +194,7 @@ func (v *verification) revocation(it *item, rec *format.Record, b *format.KeyRev
 		fail(RuleKeyEnrolment, "record %d revokes key %s, which is not a key of %s", it.pos, short(kid), b.Principal)
 		return
 	}
-	if strings.TrimSpace(b.Reason) == "" && v.on("SOD-KEY-ENROLMENT.6") {
+	if names.Blank(b.Reason) && v.on("SOD-KEY-ENROLMENT.6") {
 		fail(RuleKeyEnrolment, "record %d revokes a key without a reason", it.pos)
 	}
 	bySelf := false

@@ -1,10 +1,10 @@
 package verifier
 
 import (
-	"strings"
 	"time"
 
 	"github.com/countersign/countersign/format"
+	"github.com/countersign/countersign/internal/names"
 )
 
 // RuleSignatureMeaning: a sign-off states name, time, meaning and reason,
@@ -85,7 +85,7 @@ var ruleSignatureMeaning = Rule{
 	},
 }
 
-func nonBlank(s string) bool { return strings.TrimSpace(s) != "" }
+func nonBlank(s string) bool { return !names.Blank(s) }
 
 // skewed returns t moved by d seconds; ok is false if t is not a time.
 func skewed(t string, d int) (time.Time, bool) {

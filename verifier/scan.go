@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/countersign/countersign/format"
+	"github.com/countersign/countersign/internal/names"
 )
 
 // scan checks one line in sequence: everything but the signature checks,
@@ -420,7 +421,7 @@ func checkPrincipal(p format.Principal) string {
 		return fmt.Sprintf("principal ID %q is not an identifier", p.ID)
 	case p.Kind != format.KindHuman && p.Kind != format.KindAgent:
 		return fmt.Sprintf("principal %s has kind %q, not human or agent", p.ID, p.Kind)
-	case strings.TrimSpace(p.Name) == "":
+	case names.Blank(p.Name):
 		return fmt.Sprintf("principal %s has no printed name", p.ID)
 	case !format.ValidID(p.Team):
 		return fmt.Sprintf("principal %s has team %q, not an identifier", p.ID, p.Team)

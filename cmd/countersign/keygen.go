@@ -13,6 +13,7 @@ import (
 	"github.com/countersign/countersign/format"
 	"github.com/countersign/countersign/internal/display"
 	"github.com/countersign/countersign/internal/keyfile"
+	"github.com/countersign/countersign/internal/names"
 )
 
 // Scrypt work factors accepted by keygen; keyfile enforces the same range.
@@ -112,7 +113,7 @@ func runKeygen(ctx context.Context, e *env, args []string) int {
 // display would have to escape.
 func checkPrintedName(name string) string {
 	switch {
-	case strings.TrimSpace(name) == "":
+	case names.Blank(name):
 		return "the printed name is empty"
 	case strings.TrimSpace(name) != name:
 		return "the printed name has leading or trailing white space"

@@ -17,6 +17,7 @@ import (
 	"github.com/countersign/countersign/format/signreq"
 	"github.com/countersign/countersign/internal/display"
 	"github.com/countersign/countersign/internal/keyfile"
+	"github.com/countersign/countersign/internal/names"
 )
 
 // maxRequest bounds a sign request file: an action may be a whole line
@@ -46,9 +47,9 @@ func runSign(ctx context.Context, e *env, args []string) int {
 		return e.usageError("sign", "--at %s is not a time of the form 2026-11-02T09:00:00.000Z", display.Quote(*at))
 	case *meaning != "" && !format.ValidMeaning(*meaning):
 		return e.usageError("sign", "--meaning %s is not one of authorship, review, approval, responsibility", display.Quote(*meaning))
-	case flagSet(flags, "reason") && strings.TrimSpace(*reason) == "":
+	case flagSet(flags, "reason") && names.Blank(*reason):
 		return e.usageError("sign", "--reason is empty: a reason is required, and it is recorded verbatim with your signature")
-	case flagSet(flags, "identity-check") && strings.TrimSpace(*idCheck) == "":
+	case flagSet(flags, "identity-check") && names.Blank(*idCheck):
 		return e.usageError("sign", "--identity-check is empty: say how you checked the enrolee's identity, e.g. \"in person, passport\"")
 	}
 	outName := display.Escape(*outPath)
@@ -143,7 +144,7 @@ func runSign(ctx context.Context, e *env, args []string) int {
 			return e.errorf(exitInput, "cannot read the answer: %v", err)
 		}
 		text = strings.TrimRight(line, "\r\n")
-		if strings.TrimSpace(text) == "" {
+		if names.Blank(text) {
 			if ask == "reason" {
 				return e.usageError("sign", "the reason is empty: a reason is required, and it is recorded verbatim with your signature")
 			}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/countersign/countersign/format"
+	"github.com/countersign/countersign/internal/names"
 )
 
 // Enrolment- and revocation-request document names (SPEC.md §6.10).
@@ -77,7 +78,7 @@ func (r *Enrolment) Check() error {
 		return fmt.Errorf("enrolment request team %q is not an identifier", r.Team)
 	case r.Kind != format.KindHuman && r.Kind != format.KindAgent:
 		return fmt.Errorf("enrolment request kind %q is neither human nor agent", r.Kind)
-	case strings.TrimSpace(r.Name) == "" || strings.TrimSpace(r.Name) != r.Name:
+	case names.Blank(r.Name) || strings.TrimSpace(r.Name) != r.Name:
 		return fmt.Errorf("enrolment request printed name %q is blank or has white space at an end", r.Name)
 	}
 	if _, err := format.ParsePublicKey(r.Key); err != nil {
@@ -118,7 +119,7 @@ func (r *Enrolment) Statement(signer, signerName, at, identityCheck string) (*fo
 	if signer == r.Principal {
 		return nil, fmt.Errorf("%w: %s cannot witness its own enrolment", ErrWrongSigner, signer)
 	}
-	if strings.TrimSpace(identityCheck) == "" {
+	if names.Blank(identityCheck) {
 		return nil, errors.New("an identity check is required: say how you checked the enrolee's identity")
 	}
 	st.Subject, st.SubjectName, st.IdentityCheck = r.Principal, r.Name, identityCheck
@@ -171,9 +172,9 @@ func (r *Revocation) Check() error {
 	switch {
 	case !format.ValidID(r.Principal):
 		return fmt.Errorf("revocation request principal %q is not an identifier", r.Principal)
-	case strings.TrimSpace(r.Name) == "":
+	case names.Blank(r.Name):
 		return errors.New("revocation request printed name is blank")
-	case strings.TrimSpace(r.Reason) == "":
+	case names.Blank(r.Reason):
 		return errors.New("revocation request reason is blank: a revocation needs a reason")
 	}
 	return nil

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/countersign/countersign/format"
+	"github.com/countersign/countersign/internal/names"
 )
 
 // Sign-request document names.
@@ -64,7 +65,7 @@ func (r *Request) Check() error {
 // Statement returns the statement the request asks for, signed by principal
 // with printed name name at time at, with the given reason.
 func (r *Request) Statement(principal, name, at, meaning, reason string) (*format.Statement, error) {
-	if strings.TrimSpace(reason) == "" {
+	if names.Blank(reason) {
 		return nil, fmt.Errorf("a reason is required: it is recorded verbatim with the signature")
 	}
 	if meaning == "" {

@@ -1,97 +1,99 @@
-// Package names judges printed names: what makes one unfit to stand
-// beside a signature, and the skeleton under which two names that look
-// alike are equal (SPEC.md §8.3, SOD-PRINTED-NAME). The verifier and the
-// enforcement core both use it, so that a name the core accepts is one the
-// verifier accepts.
+// Package names judges printed names and reasons: what makes a name unfit
+// to stand beside a signature, the skeleton under which two names that
+// look alike are equal (SPEC.md §8.3, SOD-PRINTED-NAME), and which texts
+// are blank. The verifier and the enforcement core both use it, so that a
+// name or reason the core accepts is one the verifier accepts.
+//
+// Every property comes from the printed-name data file embedded here
+// (printed-names.txt), never from the platform's Unicode tables, so that
+// the verdicts do not change with the Go release.
 package names
 
 import (
+	_ "embed"
 	"strings"
-	"unicode"
+	"unicode/utf8"
 )
 
+//go:embed printed-names.txt
+var data []byte
+
+// Data is the printed-name data file, byte for byte as SPEC.md names it.
+func Data() []byte { return append([]byte(nil), data...) }
+
+var tables = must(parse(data))
+
+func must(t *Tables, err error) *Tables {
+	if err != nil {
+		panic("names: printed-names.txt: " + err.Error())
+	}
+	return t
+}
+
+// UnicodeVersion is the Unicode version the data file was taken from.
+func UnicodeVersion() string { return tables.Unicode }
+
 // Problem says what is wrong with a printed name (SPEC.md §8.3,
-// SOD-PRINTED-NAME), or "".
-func Problem(name string) string {
-	scripts := map[string]bool{}
+// SOD-PRINTED-NAME.1), or "".
+func Problem(name string) string { return tables.Problem(name) }
+
+// Skeleton reduces a name to the form in which names that look alike are
+// equal (SPEC.md §8.3, SOD-PRINTED-NAME.2).
+func Skeleton(name string) string { return tables.Skeleton(name) }
+
+// Blank reports whether every code point of s is white space or an
+// invisible formatting character; the empty text is blank.
+func Blank(s string) bool { return tables.Blank(s) }
+
+// Problem is the package-level Problem, under these tables.
+func (t *Tables) Problem(name string) string {
+	class := ""
+	mixed := false
 	for _, r := range name {
 		switch {
-		case r == unicode.ReplacementChar:
+		case r == utf8.RuneError:
 			return "is not well-formed UTF-8"
-		case unicode.IsControl(r):
+		case t.control.has(r):
 			return "contains a control character"
-		case unicode.Is(unicode.Bidi_Control, r), unicode.Is(unicode.Join_Control, r), r == '\u200b', r == '\u2060', r == '\ufeff':
+		case t.format.has(r):
 			return "contains a bidirectional or invisible formatting character"
 		}
-		if s := scriptOf(r); s != "" {
-			scripts[s] = true
+		if c, ok := t.script.get(r); ok {
+			if class != "" && c != class {
+				mixed = true
+			}
+			class = c
 		}
 	}
-	if len(scripts) > 1 {
+	if mixed {
 		return "mixes scripts"
 	}
 	return ""
 }
 
-var scriptTables = []struct {
-	name string
-	tab  *unicode.RangeTable
-}{
-	{"Latin", unicode.Latin}, {"Cyrillic", unicode.Cyrillic}, {"Greek", unicode.Greek}, {"Armenian", unicode.Armenian},
-	{"Hebrew", unicode.Hebrew}, {"Arabic", unicode.Arabic}, {"Han", unicode.Han}, {"Hiragana", unicode.Hiragana},
-	{"Katakana", unicode.Katakana}, {"Hangul", unicode.Hangul}, {"Devanagari", unicode.Devanagari}, {"Thai", unicode.Thai},
-	{"Georgian", unicode.Georgian}, {"Cherokee", unicode.Cherokee},
-}
-
-func scriptOf(r rune) string {
-	for _, s := range scriptTables {
-		if unicode.Is(s.tab, r) {
-			switch s.name {
-			case "Han", "Hiragana", "Katakana":
-				return "Japanese/Chinese" // these mix legitimately
-			}
-			return s.name
-		}
-	}
-	return ""
-}
-
-// confusables maps characters that look like Latin letters or digits to
-// the letter they imitate.
-var confusables = map[rune]rune{
-	'а': 'a', 'е': 'e', 'о': 'o', 'р': 'p', 'с': 'c', 'у': 'y', 'х': 'x', 'і': 'i', 'ј': 'j', 'ѕ': 's',
-	'ԁ': 'd', 'һ': 'h', 'ԛ': 'q', 'ԝ': 'w', 'к': 'k', 'м': 'm', 'н': 'h', 'т': 't', 'в': 'b', 'ӏ': 'l',
-	'α': 'a', 'ο': 'o', 'ρ': 'p', 'ν': 'v', 'τ': 't', 'ι': 'i', 'κ': 'k', 'υ': 'u', 'χ': 'x', 'ε': 'e',
-	'0': 'o', '1': 'l', 'ı': 'i', 'ɡ': 'g', 'ℓ': 'l',
-}
-
-// Skeleton reduces a name to a form in which names that look alike are
-// equal: case folded, lookalike characters mapped, marks and spacing
-// dropped, "rn" read as "m" and "vv" as "w".
-func Skeleton(name string) string {
+// Skeleton is the package-level Skeleton, under these tables.
+func (t *Tables) Skeleton(name string) string {
 	var b strings.Builder
-	for _, r := range strings.ToLower(name) {
-		if c, ok := confusables[r]; ok {
-			r = c
+	for _, r := range name {
+		if l, ok := t.lower[r]; ok {
+			r = l
 		}
-		switch {
-		case unicode.Is(unicode.Mn, r), unicode.IsSpace(r), unicode.IsPunct(r), unicode.Is(unicode.Cf, r):
+		if s, ok := t.skeleton.get(r); ok {
+			b.WriteString(s)
 			continue
-		case r == 'i' || r == 'l' || r == '|':
-			r = 'l'
 		}
-		b.WriteRune(foldAccent(r))
+		b.WriteRune(r)
 	}
 	s := strings.ReplaceAll(b.String(), "rn", "m")
 	return strings.ReplaceAll(s, "vv", "w")
 }
 
-// foldAccent maps common precomposed Latin letters to their base letter.
-func foldAccent(r rune) rune {
-	const from = "àáâãäåèéêëìíîïòóôõöøùúûüýÿñçšžł"
-	const to = "aaaaaaeeeelllloooooouuuuyyncszl"
-	if i := strings.IndexRune(from, r); i >= 0 {
-		return []rune(to)[len([]rune(from[:i]))]
+// Blank is the package-level Blank, under these tables.
+func (t *Tables) Blank(s string) bool {
+	for _, r := range s {
+		if !t.space.has(r) && !t.format.has(r) {
+			return false
+		}
 	}
-	return r
+	return true
 }
