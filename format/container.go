@@ -358,12 +358,12 @@ func (r *Reader) readZstdFrame(start int64) error {
 	}
 	if !h.HasFCS {
 		r.problem(start, "frame does not declare its content size, which a bundle writer always does: the container was rewritten")
-		return r.startStream(start)
+		return r.startStream(start, 0)
 	}
 	if h.FrameContentSize > MaxFrameContent {
 		r.problem(start, "frame declares %d bytes, more than the %d a bundle writer puts in one frame: the container was rewritten", h.FrameContentSize, MaxFrameContent)
 		r.sOver = true
-		return r.startStream(start)
+		return r.startStream(start, h.FrameContentSize)
 	}
 	for {
 		bh, err := r.take(3)
@@ -494,6 +494,7 @@ type frameStream struct {
 	sum   bool   // the frame ends with a 4-byte checksum
 	ended bool   // every byte of the frame has been given
 	stop  *ContainerError
+	size  uint64 // the declared content size, 0 if none
 }
 
 func (s *frameStream) fail(format string, args ...any) (int, error) {
@@ -556,8 +557,8 @@ func (s *frameStream) Read(p []byte) (int, error) {
 
 // startStream begins decoding the frame at start, whose header has been
 // taken, as a stream: its lines are read as they are decoded.
-func (r *Reader) startStream(start int64) error {
-	s := &frameStream{r: r, start: start, pre: append([]byte{}, r.raw...)}
+func (r *Reader) startStream(start int64, size uint64) error {
+	s := &frameStream{r: r, start: start, pre: append([]byte{}, r.raw...), size: size}
 	hdr := r.raw
 	s.sum = len(hdr) > 4 && hdr[4]&0x04 != 0 // Content_Checksum_flag
 	if r.sdec == nil {
@@ -603,7 +604,7 @@ func (r *Reader) streamMore() error {
 		if s.stop != nil {
 			return s.stop
 		}
-		return r.problem(s.start, "%s", decodeProblem(err, 0))
+		return r.problem(s.start, "%s", decodeProblem(err, s.size))
 	}
 	if r.streamed > MaxFrameContent && !r.sOver {
 		r.sOver = true

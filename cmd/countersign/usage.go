@@ -57,8 +57,9 @@ Flags:
   --trust FP           the bundle's genesis hash (64 hex digits), obtained out of
                        band; @FILE reads it from a file; white space is ignored
   --unsafe-no-trust    pin nothing: integrity only, authenticity "not established"
-  --checkpoint FILE    a final seal kept earlier (see countersign checkpoint); the
-                       bundle must extend it: a fork or withheld records fail
+  --checkpoint FILE    a final seal kept earlier (see countersign checkpoint), or a
+                       periodic seal handed out by the producer in the same form;
+                       the bundle must extend it: a fork or withheld records fail
   --json               print the result as JSON (format countersign-verify-result)
 
 Without --trust the verdict is never pass: the bundle is checked and reported
