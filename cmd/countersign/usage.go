@@ -15,7 +15,7 @@ Usage:
   countersign verify (--trust FP | --unsafe-no-trust) [--checkpoint FILE] [--json] BUNDLE
   countersign inspect [--json] BUNDLE
   countersign inspect --runs [--run ID] (--trust FP | --unsafe-no-trust) [--json] BUNDLE
-  countersign checkpoint BUNDLE
+  countersign checkpoint [--at SEQ] BUNDLE
   countersign keygen --id ID --name NAME --kind human|agent --team TEAM --out FILE
   countersign sign --key FILE --request REQ.json [--reason TEXT | --identity-check TEXT] [--out FILE]
   countersign demo [--out DIR]
@@ -110,7 +110,7 @@ names a run the bundle does not have, 2 on a usage error (with --runs, neither
 read.
 `,
 
-	"checkpoint": `Usage: countersign checkpoint BUNDLE
+	"checkpoint": `Usage: countersign checkpoint [--at SEQ] BUNDLE
 
 Verify a bundle's integrity and print its final seal: one line to keep outside
 the producer's reach. Next time, 'countersign verify --checkpoint FILE' proves
@@ -119,6 +119,11 @@ history and did not show you a different one (a fork).
 
 The checkpoint does not establish authenticity: verify the bundle with --trust
 before you rely on it.
+
+Flags:
+  --at SEQ    print the periodic seal record SEQ instead, in the same form (its
+              seal and signature, with the log key in force there); a producer
+              hands these out so that a party outside its reach holds them
 
 Examples:
   countersign checkpoint october.csb > october.seal

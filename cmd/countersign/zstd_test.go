@@ -109,6 +109,12 @@ func TestRecompressedWithZstd(t *testing.T) {
 // periodic seals rather than trailers.
 func TestPeriodicCheckpoint(t *testing.T) {
 	const vectors = "../../fixtures/vectors/"
+	// valid-minimal's record 3 is the periodic seal the vector
+	// extends-periodic-checkpoint (valid-minimal itself) is checked against.
+	want, err := os.ReadFile(vectors + "extends-periodic-checkpoint.checkpoint")
+	if err != nil || len(want) < 100 {
+		t.Fatalf("checkpoint vector: %v", err)
+	}
 	c := func(name, vector string, code int, out ...string) cliCase {
 		return cliCase{name: name, code: code, out: out, args: []string{"verify", "--trust", vectorTrust(t, vectors+vector+".expect.json"),
 			"--checkpoint", vectors + vector + ".checkpoint", vectors + vector + ".csb"}}
@@ -117,6 +123,14 @@ func TestPeriodicCheckpoint(t *testing.T) {
 		c("extends", "extends-periodic-checkpoint", exitOK, "PASS"),
 		c("fork", "fork-against-periodic-checkpoint", exitFail, "INT-CHECKPOINT"),
 		c("withheld", "withheld-against-periodic-checkpoint", exitFail, "INT-CHECKPOINT"),
+		{name: "print a periodic seal", args: []string{"checkpoint", "--at", "3", vectors + "valid-minimal.csb"}, code: exitOK,
+			out: []string{strings.TrimSpace(string(want))}},
+		{name: "not a seal", args: []string{"checkpoint", "--at", "2", vectors + "valid-minimal.csb"}, code: exitFail,
+			errOut: []string{`record 2 is of type "enrolment", not a periodic seal`}},
+		{name: "past the end", args: []string{"checkpoint", "--at", "9", vectors + "valid-minimal.csb"}, code: exitFail,
+			errOut: []string{"it has no record 9"}},
+		{name: "from stdin", args: []string{"checkpoint", "--at", "3", "-"}, code: exitUsage,
+			errOut: []string{"give a file, not -"}},
 	})
 }
 
