@@ -92,15 +92,15 @@ func TestRecompressedWithZstd(t *testing.T) {
 	library := []string{"window size exceeded", "exceeds configured limit", "frame size", "zstd:"}
 	smallTrust := b.Genesis().String()
 	runCases(t, []cliCase{
-		{name: "small -1", args: []string{"verify", "--trust", smallTrust, rewrite("small-1.csb", small, "-1")}, code: exitFail,
+		{name: "small -1", args: []string{"verify", "--trust", smallTrust, rewrite("small-1.csb", small, "-1")}, code: exitFail, maskSizes: true,
 			out: []string{"FAIL", rewritten, "seek table missing"}, notOut: append([]string{"INT-ENVELOPE", "INT-CHAIN", over}, library...)},
-		{name: "small -19", args: []string{"verify", "--trust", smallTrust, rewrite("small-19.csb", small, "-19")}, code: exitFail,
+		{name: "small -19", args: []string{"verify", "--trust", smallTrust, rewrite("small-19.csb", small, "-19")}, code: exitFail, maskSizes: true,
 			out: []string{"FAIL", rewritten, "seek table missing"}, notOut: append([]string{"INT-ENVELOPE", "INT-CHAIN", over}, library...)},
-		{name: "over 4 MiB -1", args: []string{"verify", "--trust", largeTrust, rewrite("large-1.csb", large, "-1")}, code: exitFail,
+		{name: "over 4 MiB -1", args: []string{"verify", "--trust", largeTrust, rewrite("large-1.csb", large, "-1")}, code: exitFail, maskSizes: true,
 			out: []string{"FAIL", rewritten, over, "seek table missing"}, notOut: append([]string{"INT-ENVELOPE", "INT-CHAIN", "bomb"}, library...)},
-		{name: "over 4 MiB -19", args: []string{"verify", "--trust", largeTrust, rewrite("large-19.csb", large, "-19")}, code: exitFail,
+		{name: "over 4 MiB -19", args: []string{"verify", "--trust", largeTrust, rewrite("large-19.csb", large, "-19")}, code: exitFail, maskSizes: true,
 			out: []string{"FAIL", rewritten, over, "seek table missing"}, notOut: append([]string{"INT-ENVELOPE", "INT-CHAIN", "bomb"}, library...)},
-		{name: "window over the limit", args: []string{"verify", "--trust", smallTrust, rewrite("long.csb", small, "-1", "--long=27")}, code: exitInput,
+		{name: "window over the limit", args: []string{"verify", "--trust", smallTrust, rewrite("long.csb", small, "-1", "--long=27")}, code: exitInput, maskSizes: true,
 			errOut: []string{"frame needs a window of 134217728 bytes; a bundle allows at most 8388608"}, notErr: library},
 	})
 }
