@@ -126,12 +126,26 @@ type Reader struct {
 	sawTable  bool
 	carryLong bool
 	carryHash hash.Hash // record hash of the whole carried line
+
+	// a frame decoded as a stream (no declared size, or over 4 MiB)
+	sdec     *zstd.Decoder
+	stream   *frameStream
+	sbuf     []byte
+	streamed int64 // bytes the current streamed frame has decompressed to
+	sOver    bool  // the over-4-MiB finding was made for the streamed frame
+	sLast    byte  // the last byte the streamed frame decompressed to
 }
+
+// streamChunk is how many decompressed bytes a streamed frame yields at a
+// time.
+const streamChunk = 64 << 10
 
 // NewReader returns a streaming reader over a bundle.
 func NewReader(r io.Reader) *Reader {
+	// The decoder's memory limit caps the window it accepts, so it is the
+	// window limit; DecodeAll's output is capped by the buffer given it.
 	dec, err := zstd.NewReader(nil,
-		zstd.WithDecoderMaxMemory(MaxFrameContent),
+		zstd.WithDecoderMaxMemory(MaxWindow),
 		zstd.WithDecoderMaxWindow(MaxWindow),
 		zstd.WithDecoderConcurrency(1),
 		zstd.WithDecodeAllCapLimit(true),
@@ -142,8 +156,13 @@ func NewReader(r io.Reader) *Reader {
 	return &Reader{br: bufio.NewReaderSize(r, 1<<16), dec: dec, seen: sha256.New()}
 }
 
-// Close releases the decoder.
-func (r *Reader) Close() { r.dec.Close() }
+// Close releases the decoders.
+func (r *Reader) Close() {
+	r.dec.Close()
+	if r.sdec != nil {
+		r.sdec.Close()
+	}
+}
 
 func (r *Reader) problem(off int64, format string, args ...any) *ContainerError {
 	e := &ContainerError{Offset: off, Msg: fmt.Sprintf(format, args...)}
@@ -170,6 +189,19 @@ func (r *Reader) Next() (Line, error) {
 				r.problem(r.frame, "the trailer shares its frame with other lines; it must be alone in the trailer frame").Kind = ProblemTrailerFrame
 			}
 			return r.emit(b), nil
+		}
+		if r.stream != nil {
+			// Inside a streamed frame the unfinished line stays in pend
+			// until more is decoded, up to a line's worth of it.
+			if len(r.pend) > MaxLine {
+				r.appendCarry(r.pend)
+				r.pend = nil
+			}
+			if err := r.streamMore(); err != nil {
+				r.done = true
+				r.err = err
+			}
+			continue
 		}
 		if len(r.pend) > 0 {
 			// The frame did not end at a line boundary: carry the rest over,
@@ -322,12 +354,16 @@ func (r *Reader) readZstdFrame(start int64) error {
 		window = h.FrameContentSize
 	}
 	if window > MaxWindow {
-		return r.problem(start, "declared window of %d bytes exceeds %d", window, MaxWindow)
+		return r.problem(start, "frame needs a window of %d bytes; a bundle allows at most %d", window, MaxWindow)
 	}
 	if !h.HasFCS {
-		r.problem(start, "frame does not declare its content size")
-	} else if h.FrameContentSize > MaxFrameContent {
-		return r.problem(start, "frame declares %d bytes, more than %d", h.FrameContentSize, MaxFrameContent)
+		r.problem(start, "frame does not declare its content size, which a bundle writer always does: the container was rewritten")
+		return r.startStream(start, 0)
+	}
+	if h.FrameContentSize > MaxFrameContent {
+		r.problem(start, "frame declares %d bytes, more than the %d a bundle writer puts in one frame: the container was rewritten", h.FrameContentSize, MaxFrameContent)
+		r.sOver = true
+		return r.startStream(start, h.FrameContentSize)
 	}
 	for {
 		bh, err := r.take(3)
@@ -359,11 +395,11 @@ func (r *Reader) readZstdFrame(start int64) error {
 	}
 	out, err := r.dec.DecodeAll(r.raw, r.out[:0])
 	if err != nil {
-		return r.problem(start, "frame does not decompress: %v", err)
+		return r.problem(start, "%s", decodeProblem(err, h.FrameContentSize))
 	}
 	r.out = out
-	if h.HasFCS && uint64(len(out)) != h.FrameContentSize {
-		r.problem(start, "frame decompresses to %d bytes, declared %d", len(out), h.FrameContentSize)
+	if uint64(len(out)) != h.FrameContentSize {
+		return r.problem(start, "frame decompresses to %d bytes, not the %d it declares", len(out), h.FrameContentSize)
 	}
 	r.dTotal += int64(len(out))
 	if r.dTotal > bombRatio*r.off+MaxFrameContent {
@@ -420,4 +456,185 @@ func (r *Reader) readSkippable(start int64, magic uint32) error {
 		r.problem(start, "seek table disagrees with the frames in the file")
 	}
 	return nil
+}
+
+// decodeProblem says in this format's words why a frame's content did not
+// decode; the decoder's own wording never reaches a reader's user.
+func decodeProblem(err error, declared uint64) string {
+	switch {
+	case errors.Is(err, zstd.ErrFrameSizeExceeded), errors.Is(err, zstd.ErrFrameSizeMismatch):
+		return fmt.Sprintf("frame does not decompress to the %d bytes it declares", declared)
+	case errors.Is(err, zstd.ErrDecoderSizeExceeded):
+		return fmt.Sprintf("frame decompresses to more than %d bytes", MaxFrameContent)
+	case errors.Is(err, zstd.ErrWindowSizeExceeded), errors.Is(err, zstd.ErrWindowSizeTooSmall):
+		return fmt.Sprintf("frame needs a window over the %d bytes a bundle allows", MaxWindow)
+	case errors.Is(err, zstd.ErrCRCMismatch):
+		return "frame checksum does not match its content"
+	case errors.Is(err, zstd.ErrReservedBlockType):
+		return "reserved block type"
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return "truncated frame"
+	default:
+		return "frame content is not valid zstd data"
+	}
+}
+
+// errStreamStop tells the stream decoder that the frame reader met a
+// container problem it has already reported.
+var errStreamStop = errors.New("container problem")
+
+// frameStream yields one zstd frame's bytes from the file, walking its
+// block headers, so that the stream decoder never reads past the frame.
+type frameStream struct {
+	r     *Reader
+	start int64
+	pre   []byte // bytes taken but not yet given (frame or block header)
+	left  int    // bytes of the current block (or checksum) still to give
+	last  bool   // the current block is the last
+	sum   bool   // the frame ends with a 4-byte checksum
+	ended bool   // every byte of the frame has been given
+	stop  *ContainerError
+	size  uint64 // the declared content size, 0 if none
+}
+
+func (s *frameStream) fail(format string, args ...any) (int, error) {
+	s.stop = s.r.problem(s.start, format, args...)
+	return 0, errStreamStop
+}
+
+func (s *frameStream) Read(p []byte) (int, error) {
+	if s.stop != nil {
+		return 0, errStreamStop
+	}
+	if len(s.pre) > 0 {
+		n := copy(p, s.pre)
+		s.pre = s.pre[n:]
+		return n, nil
+	}
+	for s.left == 0 {
+		if s.ended {
+			return 0, io.EOF
+		}
+		if s.last {
+			s.ended = true
+			if s.sum {
+				s.left = 4
+				break
+			}
+			return 0, io.EOF
+		}
+		var bh [3]byte
+		if _, err := io.ReadFull(s.r.br, bh[:]); err != nil {
+			return s.fail("truncated frame")
+		}
+		s.r.off += 3
+		v := uint32(bh[0]) | uint32(bh[1])<<8 | uint32(bh[2])<<16
+		typ, size := (v>>1)&3, int(v>>3)
+		s.last = v&1 == 1
+		switch typ {
+		case 1:
+			size = 1
+		case 3:
+			return s.fail("reserved block type")
+		}
+		s.pre = append(s.pre[:0], bh[:]...)
+		s.left = size
+		n := copy(p, s.pre)
+		s.pre = s.pre[n:]
+		return n, nil
+	}
+	if len(p) > s.left {
+		p = p[:s.left]
+	}
+	n, err := s.r.br.Read(p)
+	s.left -= n
+	s.r.off += int64(n)
+	if n == 0 && err != nil {
+		return s.fail("truncated frame")
+	}
+	return n, nil
+}
+
+// startStream begins decoding the frame at start, whose header has been
+// taken, as a stream: its lines are read as they are decoded.
+func (r *Reader) startStream(start int64, size uint64) error {
+	s := &frameStream{r: r, start: start, pre: append([]byte{}, r.raw...), size: size}
+	hdr := r.raw
+	s.sum = len(hdr) > 4 && hdr[4]&0x04 != 0 // Content_Checksum_flag
+	if r.sdec == nil {
+		d, err := zstd.NewReader(nil,
+			zstd.WithDecoderMaxWindow(MaxWindow),
+			zstd.WithDecoderMaxMemory(1<<62),
+			zstd.WithDecoderConcurrency(1),
+		)
+		if err != nil {
+			panic(err) // only invalid options make this fail
+		}
+		r.sdec = d
+	}
+	if err := r.sdec.Reset(s); err != nil {
+		return r.problem(start, "%s", decodeProblem(err, 0))
+	}
+	r.stream = s
+	r.streamed = 0
+	r.frame = start
+	r.cur = FrameInfo{Offset: start, FirstSeq: r.records}
+	r.curOpen = true
+	return nil
+}
+
+// streamMore decodes the next part of a streamed frame into pend, after
+// the unfinished line pend holds.
+func (r *Reader) streamMore() error {
+	s := r.stream
+	if cap(r.sbuf) < MaxLine+1+streamChunk {
+		r.sbuf = make([]byte, MaxLine+1+streamChunk)
+	}
+	buf := r.sbuf[:cap(r.sbuf)]
+	rem := copy(buf, r.pend)
+	n, err := io.ReadFull(r.sdec, buf[rem:rem+streamChunk])
+	r.pend = buf[:rem+n]
+	if n > 0 {
+		r.sLast = buf[rem+n-1]
+	}
+	r.streamed += int64(n)
+	r.dTotal += int64(n)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		r.stream, r.pend = nil, nil
+		if s.stop != nil {
+			return s.stop
+		}
+		return r.problem(s.start, "%s", decodeProblem(err, s.size))
+	}
+	if r.streamed > MaxFrameContent && !r.sOver {
+		r.sOver = true
+		r.problem(s.start, "frame decompresses to more than the %d bytes a bundle writer puts in one frame: the container was rewritten", MaxFrameContent)
+	}
+	if r.dTotal > bombRatio*r.off+MaxFrameContent {
+		r.stream, r.pend = nil, nil
+		return r.problem(s.start, "decompressed size exceeds %d times the compressed size (decompression bomb)", bombRatio)
+	}
+	if err == nil {
+		return nil
+	}
+	// The frame has ended.
+	r.stream = nil
+	r.sOver = false
+	if !s.ended || s.left > 0 {
+		r.pend = nil
+		return r.problem(s.start, "truncated frame")
+	}
+	if r.streamed == 0 || r.sLast != '\n' {
+		r.problem(s.start, "frame does not end at a line boundary")
+	}
+	r.cur.CSize = clamp32(r.off - s.start)
+	r.cur.DSize = clamp32(r.streamed)
+	return nil
+}
+
+func clamp32(n int64) uint32 {
+	if n > 1<<32-1 {
+		return 1<<32 - 1
+	}
+	return uint32(n)
 }

@@ -69,7 +69,9 @@ func OpenIndex(r io.ReaderAt, size int64) (*Index, error) {
 		return nil, &ContainerError{Offset: start, Msg: "seek table does not cover the file exactly"}
 	}
 	ix.Records = next
-	dec, err := zstd.NewReader(nil, zstd.WithDecoderMaxMemory(MaxFrameContent), zstd.WithDecoderMaxWindow(MaxWindow),
+	// The memory limit also caps the window the decoder accepts, so it is
+	// the window limit; output is capped by the buffer Frame gives it.
+	dec, err := zstd.NewReader(nil, zstd.WithDecoderMaxMemory(MaxWindow), zstd.WithDecoderMaxWindow(MaxWindow),
 		zstd.WithDecoderConcurrency(1), zstd.WithDecodeAllCapLimit(true))
 	if err != nil {
 		return nil, err

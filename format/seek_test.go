@@ -3,6 +3,7 @@ package format_test
 import (
 	"bytes"
 	"errors"
+	"os"
 	"testing"
 
 	"github.com/countersign/countersign/format"
@@ -71,5 +72,31 @@ func TestIndexSeeks(t *testing.T) {
 	// No seek table at all.
 	if _, err := format.OpenIndex(bytes.NewReader(data[:len(data)-3]), int64(len(data)-3)); !errors.As(err, &ce) {
 		t.Fatalf("cut seek table: %v", err)
+	}
+}
+
+// TestIndexWindowOf8MiB reads records at random from a bundle whose frames
+// declare a window of exactly 8 MiB, the limit (vector window-exactly-8mib).
+func TestIndexWindowOf8MiB(t *testing.T) {
+	data, err := os.ReadFile("../fixtures/vectors/window-exactly-8mib.csb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := format.OpenIndex(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	for seq := int64(0); seq < ix.Records; seq++ {
+		l, err := ix.Record(seq)
+		if err != nil {
+			t.Fatalf("record %d: %v", seq, err)
+		}
+		if rec, err := format.ParseRecord(l); err != nil || rec.Seq != seq {
+			t.Fatalf("record %d: %v", seq, err)
+		}
+	}
+	if ix.Records != 5 {
+		t.Errorf("%d records, want 5", ix.Records)
 	}
 }

@@ -88,6 +88,10 @@ type cliCase struct {
 	// maskHex replaces 64 or more hex digits in the transcript with a
 	// placeholder: for outputs that hold freshly generated keys.
 	maskHex bool
+	// maskSizes replaces byte counts and offsets in the transcript with a
+	// placeholder: for files written by a tool whose output may vary
+	// between its versions.
+	maskSizes bool
 }
 
 var update = flag.Bool("update", false, "rewrite the golden transcripts in testdata/cli")
@@ -97,6 +101,7 @@ var (
 	longHex  = regexp.MustCompile(`[0-9a-f]{64,}`)
 	// grouped is a key ID written in groups of four.
 	grouped4 = regexp.MustCompile(`([0-9a-f]{4} ){15}[0-9a-f]{4}`)
+	sizes    = regexp.MustCompile(`[0-9]+ bytes|byte [0-9]+`)
 )
 
 // transcript is the whole of what a person sees of one command: the line
@@ -111,6 +116,14 @@ func transcript(c cliCase, code int, out, errOut string) string {
 		t = strings.ReplaceAll(t, exe, "$EXE")
 	}
 	t = tempPath.ReplaceAllString(t, "$$TMP")
+	if c.maskSizes {
+		t = sizes.ReplaceAllStringFunc(t, func(m string) string {
+			if strings.HasPrefix(m, "byte ") {
+				return "byte <n>"
+			}
+			return "<n> bytes"
+		})
+	}
 	if c.maskHex {
 		t = longHex.ReplaceAllString(t, "<hex>")
 		t = grouped4.ReplaceAllString(t, "<key ID>")

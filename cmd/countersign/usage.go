@@ -15,7 +15,7 @@ Usage:
   countersign verify (--trust FP | --unsafe-no-trust) [--checkpoint FILE] [--json] BUNDLE
   countersign inspect [--json] BUNDLE
   countersign inspect --runs [--run ID] (--trust FP | --unsafe-no-trust) [--json] BUNDLE
-  countersign checkpoint BUNDLE
+  countersign checkpoint [--at SEQ] BUNDLE
   countersign keygen --id ID --name NAME --kind human|agent --team TEAM --out FILE
   countersign sign --key FILE --request REQ.json [--reason TEXT | --identity-check TEXT] [--out FILE]
   countersign demo [--out DIR]
@@ -57,8 +57,9 @@ Flags:
   --trust FP           the bundle's genesis hash (64 hex digits), obtained out of
                        band; @FILE reads it from a file; white space is ignored
   --unsafe-no-trust    pin nothing: integrity only, authenticity "not established"
-  --checkpoint FILE    a final seal kept earlier (see countersign checkpoint); the
-                       bundle must extend it: a fork or withheld records fail
+  --checkpoint FILE    a final seal kept earlier (see countersign checkpoint), or a
+                       periodic seal handed out by the producer in the same form;
+                       the bundle must extend it: a fork or withheld records fail
   --json               print the result as JSON (format countersign-verify-result)
 
 Without --trust the verdict is never pass: the bundle is checked and reported
@@ -109,7 +110,7 @@ names a run the bundle does not have, 2 on a usage error (with --runs, neither
 read.
 `,
 
-	"checkpoint": `Usage: countersign checkpoint BUNDLE
+	"checkpoint": `Usage: countersign checkpoint [--at SEQ] BUNDLE
 
 Verify a bundle's integrity and print its final seal: one line to keep outside
 the producer's reach. Next time, 'countersign verify --checkpoint FILE' proves
@@ -118,6 +119,11 @@ history and did not show you a different one (a fork).
 
 The checkpoint does not establish authenticity: verify the bundle with --trust
 before you rely on it.
+
+Flags:
+  --at SEQ    print the periodic seal record SEQ instead, in the same form (its
+              seal and signature, with the log key in force there); a producer
+              hands these out so that a party outside its reach holds them
 
 Examples:
   countersign checkpoint october.csb > october.seal

@@ -153,8 +153,10 @@ func (e *env) readFingerprint(arg string) (string, int) {
 	return fp, 0
 }
 
-// readCheckpoint reads a checkpoint file: one trailer line, as printed by
-// countersign checkpoint. A file that is not one is a usage error.
+// readCheckpoint reads a checkpoint file: one line in the trailer's form,
+// as printed by countersign checkpoint, whose seal is an export seal (a
+// trailer) or a periodic seal (SPEC.md §7.3). A file that is not one is a
+// usage error.
 func (e *env) readCheckpoint(path string) (*format.Trailer, int) {
 	name := display.Escape(path)
 	if path == "" {
@@ -167,7 +169,7 @@ func (e *env) readCheckpoint(path string) (*format.Trailer, int) {
 	line := bytes.TrimSpace(b)
 	bad := func(why string) (*format.Trailer, int) {
 		e.errorf(exitUsage, "checkpoint file %s is not a checkpoint: %s", name, why)
-		e.hintf("a checkpoint file holds one line, the final seal printed by 'countersign checkpoint BUNDLE'")
+		e.hintf("a checkpoint file holds one line, the final seal printed by 'countersign checkpoint BUNDLE', or a periodic seal in the same form")
 		return nil, exitUsage
 	}
 	switch {
@@ -180,8 +182,8 @@ func (e *env) readCheckpoint(path string) (*format.Trailer, int) {
 	if err != nil {
 		return bad(display.Escape(err.Error()))
 	}
-	if t.Seal.Kind != format.SealExport {
-		return bad(fmt.Sprintf("its seal has kind %s, not export", display.Quote(t.Seal.Kind)))
+	if t.Seal.Kind != format.SealExport && t.Seal.Kind != format.SealPeriodic {
+		return bad(fmt.Sprintf("its seal has kind %s, not export or periodic", display.Quote(t.Seal.Kind)))
 	}
 	return t, 0
 }

@@ -85,13 +85,20 @@ func EncodeTrailer(seal *format.Seal, logKey crypto.Signer) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to sign seal: %w", err)
 	}
+	return EncodeCheckpoint(raw, format.KeyIDOf(pub), sig), nil
+}
+
+// EncodeCheckpoint writes a line in the trailer's form (SPEC.md §7.2, §7.3)
+// from a seal's text, the key ID of the log key that signed it and its
+// signature: a trailer, or a periodic seal kept as a checkpoint.
+func EncodeCheckpoint(seal []byte, lkey format.Hash, sig []byte) []byte {
 	b := []byte(`{"seal":`)
-	b = strictjson.AppendString(b, string(raw))
+	b = strictjson.AppendString(b, string(seal))
 	b = append(b, `,"lkey":"`...)
-	b = append(b, format.KeyIDOf(pub).String()...)
+	b = append(b, lkey.String()...)
 	b = append(b, `","sig":"`...)
 	b = hex.AppendEncode(b, sig)
-	return append(b, '"', '}'), nil
+	return append(b, '"', '}')
 }
 
 // SignSeal returns the hex signature of a seal, for a periodic seal body.
