@@ -532,7 +532,8 @@ func (r *runner) export(ctx context.Context) error {
 	r.say("\nEverything behaved as designed. Try next:")
 	r.say("  %s verify --trust \"$(cat %s)\" %s", cs, trust, bundle)
 	r.say("  %s verify --trust \"$(cat %s)\" %s", cs, trust, tfile)
-	r.say("  %s inspect %s", cs, bundle)
+	r.say("  %s inspect --runs --trust \"$(cat %s)\" %s", cs, trust, bundle)
+	r.say("  %s selftest", cs)
 	r.say("  zstd -dc %s | jq -c '{seq, type, actor, body}'", bundle)
 	return nil
 }
