@@ -236,7 +236,9 @@ func (v *verification) logKeyRotation(it *item, rec *format.Record, b *format.Lo
 	if st == nil {
 		return
 	}
-	if len(it.stmts) != 1 || st.Key != b.Key {
+	if len(it.stmts) != 1 || st.Key != b.Key || st.Principal != "" || st.Name != "" {
+		// A log-key statement is the control plane's: it names no
+		// principal and no printed name (SPEC.md §5).
 		fail(RuleStatement, "record %d: the new log key's statement does not state this rotation", it.pos)
 		return
 	}

@@ -79,7 +79,12 @@ func TestStateAt(t *testing.T) {
 func TestCheckpointAfterRotation(t *testing.T) {
 	b := fixtures.New(fixtures.Options{})
 	next := fixtures.Key("log-2")
-	pop := b.SignWith("", next, &format.Statement{Purpose: format.PurposeLogKey, Key: format.HexKey(next.Public().(ed25519.PublicKey))})
+	// A log-key statement names no principal and no printed name (§5).
+	pop, err := format.SignStatement(&format.Statement{Purpose: format.PurposeLogKey, Bundle: b.Genesis().String(), Time: b.Now(),
+		Key: format.HexKey(next.Public().(ed25519.PublicKey))}, next)
+	if err != nil {
+		t.Fatal(err)
+	}
 	line, err := b.Chain.RotateLogKey(b.Now(), next, pop)
 	if err != nil {
 		t.Fatal(err)
