@@ -20,6 +20,7 @@ const (
 	ClassException      = "change.exception"
 	ClassSmallOrg       = "change.small_org"
 	ClassSmallOrgReview = "change.small_org_review"
+	ClassTeam           = "change.team"
 )
 
 // IsChangeClass reports whether class is a change class.
@@ -39,6 +40,17 @@ type Grant struct {
 	Classes   []string `json:"classes"`
 	MaxAmount string   `json:"max_amount"`
 	Currency  string   `json:"currency"`
+	// Limit and DailyLimit (revision 1.2, optional) bind the grant's
+	// per-action maximum, or its per-day aggregate in the organisation's
+	// time zone, to a parameter of a control.
+	Limit      *ParamRef `json:"limit,omitempty"`
+	DailyLimit *ParamRef `json:"daily_limit,omitempty"`
+}
+
+// ParamRef names one parameter of one control (revision 1.2).
+type ParamRef struct {
+	Control   string `json:"control"`
+	Parameter string `json:"parameter"`
 }
 
 // GateDef defines the gate an action class must pass.
@@ -72,6 +84,32 @@ type ControlAction struct {
 	Control  string `json:"control"`
 	Name     string `json:"name"`
 	Material bool   `json:"material"`
+	// Classes (revision 1.2, optional) are the action classes the control
+	// governs: executing one is operating the control.
+	Classes []string `json:"classes,omitempty"`
+	// Parameters (revision 1.2, optional) are the control's named, typed
+	// values (limits, thresholds).
+	Parameters []Parameter `json:"parameters,omitempty"`
+}
+
+// Parameter is a named, typed value of a control (revision 1.2): Type is
+// "amount" (Value an amount, Currency [A-Z]{3}), "decimal", "integer" or
+// "text".
+type Parameter struct {
+	Name     string `json:"name"`
+	Type     string `json:"type"`
+	Value    string `json:"value"`
+	Currency string `json:"currency,omitempty"`
+}
+
+// TeamAction defines a team (revision 1.2): its members and the one named
+// human accountable for it.
+type TeamAction struct {
+	Class       string   `json:"class"`
+	Team        string   `json:"team"`
+	Name        string   `json:"name"`
+	Accountable string   `json:"accountable"`
+	Members     []string `json:"members"`
 }
 
 // Control lifecycle roles (AG-259).
@@ -79,10 +117,13 @@ var controlRoles = []string{"build", "operate", "approve", "validate", "audit"}
 
 // RoleAction assigns or unassigns a control role.
 type RoleAction struct {
-	Class         string `json:"class"`
-	Control       string `json:"control"`
-	Role          string `json:"role"`
-	Principal     string `json:"principal"`
+	Class     string `json:"class"`
+	Control   string `json:"control"`
+	Role      string `json:"role"`
+	Principal string `json:"principal"`
+	// Team (revision 1.2, optional): the role holder is a team; then
+	// Principal is "".
+	Team          string `json:"team,omitempty"`
 	Op            string `json:"op"`
 	Justification string `json:"justification"`
 }
@@ -138,6 +179,7 @@ var changeTypes = map[string]func() any{
 	ClassException:      func() any { return new(ExceptionAction) },
 	ClassSmallOrg:       func() any { return new(SmallOrgAction) },
 	ClassSmallOrgReview: func() any { return new(SmallOrgReviewAction) },
+	ClassTeam:           func() any { return new(TeamAction) },
 }
 
 // DecodeChange decodes the action of a change class strictly.

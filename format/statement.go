@@ -22,6 +22,7 @@ const (
 	PurposeExercise     = "exercise"
 	PurposeAuditFinding = "audit-finding"
 	PurposePersonnel    = "personnel"
+	PurposeValidate     = "validate"
 )
 
 // Meanings a sign-off may carry (21 CFR 11.50).
@@ -71,6 +72,8 @@ type Statement struct {
 	Severity    string `json:"severity,omitempty"`
 	Event       string `json:"event,omitempty"`
 	Effective   string `json:"effective,omitempty"`
+	Result      string `json:"result,omitempty"`
+	Notes       string `json:"notes,omitempty"`
 	// SamePerson, in an enrol-witness statement, lists the principals the
 	// registrar attests belong to the same human as the enrolee (optional
 	// member same_person; absent means none).
@@ -97,6 +100,7 @@ var purposeMembers = map[string][]string{
 	PurposeExercise:     {"control", "role", "operation", "reason"},
 	PurposeAuditFinding: {"control", "finding", "severity"},
 	PurposePersonnel:    {"subject", "event", "effective", "team"},
+	PurposeValidate:     {"control", "subject", "result", "notes"},
 }
 
 // purposeOptional lists the optional members of each purpose: a statement
@@ -292,6 +296,10 @@ func (s *Statement) field(name string) *string {
 		return &s.Event
 	case "effective":
 		return &s.Effective
+	case "result":
+		return &s.Result
+	case "notes":
+		return &s.Notes
 	case "identity_check":
 		return &s.IdentityCheck
 	}
@@ -313,7 +321,7 @@ func (s *Statement) Encode() ([]byte, error) {
 		"run": s.Run, "class": s.Class, "action": s.Action, "proposal": s.Proposal, "gate": s.Gate,
 		"stage": s.Stage, "meaning": s.Meaning, "reason": s.Reason, "control": s.Control, "role": s.Role,
 		"operation": s.Operation, "finding": s.Finding, "severity": s.Severity, "event": s.Event,
-		"effective": s.Effective, "registrar": s.Registrar != nil && *s.Registrar,
+		"effective": s.Effective, "result": s.Result, "notes": s.Notes, "registrar": s.Registrar != nil && *s.Registrar,
 	}
 	b := []byte{'{'}
 	for i, m := range append(append([]string{}, commonMembers...), extra...) {

@@ -27,6 +27,7 @@ const (
 	TypePersonnel      = "personnel"
 	TypeAlert          = "alert"
 	TypeAlertDelivery  = "alert_delivery"
+	TypeValidation     = "validation"
 )
 
 // Principal is a named actor.
@@ -122,6 +123,16 @@ type Stage struct {
 	Pool    []string `json:"pool"`
 	Meaning string   `json:"meaning"`
 	Human   bool     `json:"human"`
+	// PoolRole, when present (revision 1.2), says the pool is the holders
+	// of a role on a control, resolved against the register at the
+	// proposal's sequence number; a gate record carries the resolved pool.
+	PoolRole *PoolRole `json:"pool_role,omitempty"`
+}
+
+// PoolRole names the holders of one role on one control (revision 1.2).
+type PoolRole struct {
+	Control string `json:"control"`
+	Role    string `json:"role"`
 }
 
 // Gate parks a run until its stages are signed (§6.6).
@@ -173,6 +184,15 @@ type AuditFinding struct {
 	Control  string `json:"control"`
 	Finding  string `json:"finding"`
 	Severity string `json:"severity"`
+}
+
+// Validation is a validator's signed result of testing that a control
+// works as intended (§6.9, revision 1.2).
+type Validation struct {
+	Control string `json:"control"`
+	Subject string `json:"subject"`
+	Result  string `json:"result"`
+	Notes   string `json:"notes"`
 }
 
 // Personnel records a joiner, mover or leaver (§6.9).
@@ -251,6 +271,7 @@ var recordTypes = map[string]TypeInfo{
 	TypePersonnel:      {func() any { return new(Personnel) }, true, false, []string{PurposePersonnel}},
 	TypeAlert:          {func() any { return new(Alert) }, false, true, nil},
 	TypeAlertDelivery:  {func() any { return new(AlertDelivery) }, false, true, nil},
+	TypeValidation:     {func() any { return new(Validation) }, true, false, []string{PurposeValidate}},
 }
 
 // Mode says which members a decoder accepts.
