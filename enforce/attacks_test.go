@@ -236,6 +236,8 @@ var attacks = []attack{
 	}},
 
 	// 5. Gates no one needs to pass.
+	{"change action without its class's members", enforce.CodeInvalidPolicy, nil, policyRun([]byte(`{"class":"change.control","control":"payments-release","name":"Payments release"}`))},
+	{"change class no revision defines", enforce.CodeInvalidPolicy, nil, policyRun([]byte(`{"class":"change.everything","control":"payments-release"}`))},
 	{"stage with n 0", enforce.CodeInvalidPolicy, nil, policyRun(policyWith(1, `[`+baseGrants+`]`, `[{"class":"payment","gate":"g","stages":[{"stage":1,"n":0,"pool":["risk.ana"],"meaning":"approval","human":true}]}]`, ""))},
 	{"gate with no stage", enforce.CodeInvalidPolicy, nil, policyRun(policyWith(1, `[`+baseGrants+`]`, `[{"class":"payment","gate":"g","stages":[]}]`, ""))},
 	{"n above the pool", enforce.CodeInvalidPolicy, nil, policyRun(policyWith(1, `[`+baseGrants+`]`, `[{"class":"payment","gate":"g","stages":[{"stage":1,"n":3,"pool":["risk.ana","risk.ben"],"meaning":"approval","human":true}]}]`, ""))},

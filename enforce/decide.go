@@ -223,6 +223,13 @@ func (c *Core) Propose(runID string, action []byte, summary map[string]string, b
 			return c.refuseNote(CodeInvalidPolicy, fmt.Sprintf("%s's run %s: %s", p.ID, runID, why), nil)
 		}
 	}
+	if format.IsChangeClass(a.Class) && a.Class != format.ClassPolicy && c.on(CodeInvalidPolicy) {
+		// A change action without its class's members is refused without
+		// recording the proposal: a verifier judges every proposal's action.
+		if _, err := format.DecodeChange(a, format.Strict); err != nil {
+			return c.refuseNote(CodeInvalidPolicy, fmt.Sprintf("%s's run %s: the %s action does not have its class's members: %v", p.ID, runID, a.Class, err), nil)
+		}
+	}
 	prop := &format.Proposal{Run: runID, Class: a.Class, Action: string(action), Digest: digest, Summary: summary, Beneficiary: beneficiary}
 	sh := shapeOf(a)
 	code, detail := "", ""

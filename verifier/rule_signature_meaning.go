@@ -133,6 +133,11 @@ func checkProposal(j *judgement, p *format.Proposal) {
 	}
 	if a.Class != p.Class && j.on("SOD-SIGNATURE-MEANING.2") {
 		j.emitf(RuleSignatureMeaning, nil, "run %s: the proposal says class %s, the action is %s", clip(p.Run), clip(p.Class), clip(a.Class))
+	} else if format.IsChangeClass(a.Class) && a.Class != format.ClassPolicy && j.on("SOD-SIGNATURE-MEANING.2") {
+		// A change.policy action is judged by SOD-GATE-POLICY.6.
+		if _, err := format.DecodeChange(a, modeOf(j.st.Lax)); err != nil {
+			j.emitf(RuleSignatureMeaning, nil, "run %s: the %s action does not have its class's members: %v", clip(p.Run), clip(a.Class), err)
+		}
 	}
 	if j.on("SOD-SIGNATURE-MEANING.3") {
 		keys := make([]string, 0, len(p.Summary))
