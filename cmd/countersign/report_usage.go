@@ -1,0 +1,40 @@
+package main
+
+var reportUsage = `Usage: countersign report --month YYYY-MM [--checkpoint FILE] [--json F] (--trust FP | --unsafe-no-trust) BUNDLE
+       countersign report --from YYYY-MM-DD --to YYYY-MM-DD ... BUNDLE
+       countersign report --evidence [--run ID] [--json F] (--trust FP | --unsafe-no-trust) BUNDLE
+
+Verify a bundle and write a report from the same single pass: the monthly
+segregation-of-duties conflict report (AG-259 4.7) for a period, or with
+--evidence the evidence pack of the whole bundle or of one run. Every row names
+the records it rests on by sequence number and record hash.
+
+The period is a contiguous range of records chosen by their claimed times in
+the organisation's time zone (from the genesis record). A bundle holds its whole
+history, so findings in the period are stated apart from findings before it; a
+bundle that ends before the period does is reported "period incomplete".
+
+Flags:
+  --month YYYY-MM      the period: one calendar month
+  --from, --to DAY     the period: from one day to another, both included
+  --evidence           the evidence pack instead of the monthly report
+  --run ID             with --evidence: one run only
+  --json F             write the report as JSON (format countersign-report)
+  --trust FP           the bundle's genesis hash obtained out of band, as for
+                       verify; @FILE reads it from a file
+  --unsafe-no-trust    pin nothing: the report says authenticity not established
+  --checkpoint FILE    last month's final seal: the report says whether this
+                       bundle extends it, and carries this month's to keep
+
+The report's date is the bundle's final seal's, or $SOURCE_DATE_EPOCH when the
+bundle has none; never the clock, so two runs write the same bytes.
+
+Examples:
+  countersign report --month 2026-11 --trust @trust.txt --checkpoint october.seal --json november.json november.csb
+  countersign report --evidence --run pay-0001 --trust @trust.txt --json pack.json evidence.csb
+
+A report on a bundle that fails verification is still written and says FAIL.
+Exit status: 0 written and verified with no findings, 1 written but the bundle
+failed verification or is unauthenticated, 2 usage error, 3 not a bundle or an
+I/O error.
+`
