@@ -25,6 +25,7 @@ func runReport(ctx context.Context, e *env, args []string) int {
 	evidence := fs.Bool("evidence", false, "")
 	run := fs.String("run", "", "")
 	jsonOut := fs.String("json", "", "")
+	xlsxOut := fs.String("xlsx", "", "")
 	trustArg := fs.String("trust", "", "")
 	unsafe := fs.Bool("unsafe-no-trust", false, "")
 	cpPath := fs.String("checkpoint", "", "")
@@ -46,7 +47,7 @@ func runReport(ctx context.Context, e *env, args []string) int {
 	if err := reports.CheckOptions(o); err != nil {
 		return e.usageError("report", "%s", display.Escape(err.Error()))
 	}
-	outs := []struct{ flag, path string }{{"json", *jsonOut}}
+	outs := []struct{ flag, path string }{{"json", *jsonOut}, {"xlsx", *xlsxOut}}
 	any := false
 	for _, out := range outs {
 		if flagSet(fs, out.flag) && out.path == "" {
@@ -55,7 +56,7 @@ func runReport(ctx context.Context, e *env, args []string) int {
 		any = any || out.path != ""
 	}
 	if !any {
-		return e.usageError("report", "give --json FILE")
+		return e.usageError("report", "give at least one of --json FILE, --xlsx FILE")
 	}
 
 	pinned := flagSet(fs, "trust")
@@ -116,6 +117,8 @@ func runReport(ctx context.Context, e *env, args []string) int {
 		switch out.flag {
 		case "json":
 			write = rep.WriteJSON
+		case "xlsx":
+			write = rep.WriteXLSX
 		}
 		if err := writeFile(out.path, write); err != nil {
 			return e.errorf(exitInput, "cannot write %s: %s", display.Escape(out.path), display.Escape(unwrapPath(err).Error()))

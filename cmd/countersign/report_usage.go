@@ -1,8 +1,8 @@
 package main
 
-var reportUsage = `Usage: countersign report --month YYYY-MM [--checkpoint FILE] [--json F] (--trust FP | --unsafe-no-trust) BUNDLE
+var reportUsage = `Usage: countersign report --month YYYY-MM [--checkpoint FILE] [--json F] [--xlsx F] (--trust FP | --unsafe-no-trust) BUNDLE
        countersign report --from YYYY-MM-DD --to YYYY-MM-DD ... BUNDLE
-       countersign report --evidence [--run ID] [--json F] (--trust FP | --unsafe-no-trust) BUNDLE
+       countersign report --evidence [--run ID] [--json F] [--xlsx F] (--trust FP | --unsafe-no-trust) BUNDLE
 
 Verify a bundle and write a report from the same single pass: the monthly
 segregation-of-duties conflict report (AG-259 4.7) for a period, or with
@@ -20,6 +20,11 @@ Flags:
   --evidence           the evidence pack instead of the monthly report
   --run ID             with --evidence: one run only
   --json F             write the report as JSON (format countersign-report)
+  --xlsx F             write the report as a workbook: sheets Summary, Findings,
+                       Conflicts, Exceptions, Refusals, Gates, Sign-offs,
+                       Register, Records (a sheet past 1,048,576 rows continues
+                       on "NAME (2)"; text over 32,767 characters is cut, marked,
+                       and whole in the JSON)
   --trust FP           the bundle's genesis hash obtained out of band, as for
                        verify; @FILE reads it from a file
   --unsafe-no-trust    pin nothing: the report says authenticity not established
@@ -30,7 +35,8 @@ The report's date is the bundle's final seal's, or $SOURCE_DATE_EPOCH when the
 bundle has none; never the clock, so two runs write the same bytes.
 
 Examples:
-  countersign report --month 2026-11 --trust @trust.txt --checkpoint october.seal --json november.json november.csb
+  countersign report --month 2026-11 --trust @trust.txt --checkpoint october.seal \
+      --json november.json --xlsx november.xlsx november.csb
   countersign report --evidence --run pay-0001 --trust @trust.txt --json pack.json evidence.csb
 
 A report on a bundle that fails verification is still written and says FAIL.
