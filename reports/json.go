@@ -13,7 +13,11 @@ import (
 // the verification result (the same document as verify --json). Rows are
 // one a line; characters that could act on a terminal are JSON escapes,
 // the values unchanged.
-func (r *Report) WriteJSON(w io.Writer) error {
+func (r *Report) WriteJSON(w io.Writer) error { return r.writeJSON(w, nil) }
+
+// writeJSON writes the document, leaving out the sections omit names
+// (listed in the document's "sections_omitted").
+func (r *Report) writeJSON(w io.Writer, omit map[string]bool) error {
 	bw := bufio.NewWriterSize(w, 1<<16)
 	put := func(s string) { bw.WriteString(s) }
 	val := func(v any) error {
@@ -26,6 +30,16 @@ func (r *Report) WriteJSON(w io.Writer) error {
 	}
 	put(`{"format":"` + Format + `","version":`)
 	val(Version)
+	if len(omit) > 0 {
+		var names []string
+		for _, n := range []string{"conflicts", "exceptions", "refusals", "gates", "signoffs", "register", "records"} {
+			if omit[n] {
+				names = append(names, n)
+			}
+		}
+		put(`,"sections_omitted":`)
+		val(names)
+	}
 	put(",\n\"summary\":")
 	if err := val(&r.Summary); err != nil {
 		return err
@@ -41,25 +55,25 @@ func (r *Report) WriteJSON(w io.Writer) error {
 		}
 	}
 	put("]")
-	if err := jsonSection(bw, "conflicts", r.Conflicts, val); err != nil {
+	if err := jsonSection(bw, "conflicts", r.Conflicts, val, omit["conflicts"]); err != nil {
 		return err
 	}
-	if err := jsonSection(bw, "exceptions", r.Exceptions, val); err != nil {
+	if err := jsonSection(bw, "exceptions", r.Exceptions, val, omit["exceptions"]); err != nil {
 		return err
 	}
-	if err := jsonSection(bw, "refusals", r.Refusals, val); err != nil {
+	if err := jsonSection(bw, "refusals", r.Refusals, val, omit["refusals"]); err != nil {
 		return err
 	}
-	if err := jsonSection(bw, "gates", r.Gates, val); err != nil {
+	if err := jsonSection(bw, "gates", r.Gates, val, omit["gates"]); err != nil {
 		return err
 	}
-	if err := jsonSection(bw, "signoffs", r.Signoffs, val); err != nil {
+	if err := jsonSection(bw, "signoffs", r.Signoffs, val, omit["signoffs"]); err != nil {
 		return err
 	}
-	if err := jsonSection(bw, "register", r.Register, val); err != nil {
+	if err := jsonSection(bw, "register", r.Register, val, omit["register"]); err != nil {
 		return err
 	}
-	if err := jsonSection(bw, "records", r.Records, val); err != nil {
+	if err := jsonSection(bw, "records", r.Records, val, omit["records"]); err != nil {
 		return err
 	}
 	put(",\n\"glossary\":")
@@ -74,7 +88,10 @@ func (r *Report) WriteJSON(w io.Writer) error {
 	return bw.Flush()
 }
 
-func jsonSection[T any](bw *bufio.Writer, name string, s *Section[T], val func(any) error) error {
+func jsonSection[T any](bw *bufio.Writer, name string, s *Section[T], val func(any) error, omit bool) error {
+	if omit {
+		return nil
+	}
 	bw.WriteString(",\n\"" + name + "\":[")
 	first := true
 	err := s.Each(func(row *T) error {

@@ -26,6 +26,7 @@ func runReport(ctx context.Context, e *env, args []string) int {
 	run := fs.String("run", "", "")
 	jsonOut := fs.String("json", "", "")
 	xlsxOut := fs.String("xlsx", "", "")
+	pdfOut := fs.String("pdf", "", "")
 	trustArg := fs.String("trust", "", "")
 	unsafe := fs.Bool("unsafe-no-trust", false, "")
 	cpPath := fs.String("checkpoint", "", "")
@@ -47,7 +48,7 @@ func runReport(ctx context.Context, e *env, args []string) int {
 	if err := reports.CheckOptions(o); err != nil {
 		return e.usageError("report", "%s", display.Escape(err.Error()))
 	}
-	outs := []struct{ flag, path string }{{"json", *jsonOut}, {"xlsx", *xlsxOut}}
+	outs := []struct{ flag, path string }{{"json", *jsonOut}, {"xlsx", *xlsxOut}, {"pdf", *pdfOut}}
 	any := false
 	for _, out := range outs {
 		if flagSet(fs, out.flag) && out.path == "" {
@@ -56,7 +57,7 @@ func runReport(ctx context.Context, e *env, args []string) int {
 		any = any || out.path != ""
 	}
 	if !any {
-		return e.usageError("report", "give at least one of --json FILE, --xlsx FILE")
+		return e.usageError("report", "give at least one of --json FILE, --xlsx FILE, --pdf FILE")
 	}
 
 	pinned := flagSet(fs, "trust")
@@ -119,6 +120,8 @@ func runReport(ctx context.Context, e *env, args []string) int {
 			write = rep.WriteJSON
 		case "xlsx":
 			write = rep.WriteXLSX
+		case "pdf":
+			write = rep.WritePDF
 		}
 		if err := writeFile(out.path, write); err != nil {
 			return e.errorf(exitInput, "cannot write %s: %s", display.Escape(out.path), display.Escape(unwrapPath(err).Error()))

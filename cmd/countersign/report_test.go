@@ -26,9 +26,9 @@ func TestReport(t *testing.T) {
 	out := func(name string) string { return filepath.Join(dir, name) }
 	notBundle := write(t, dir, "notes.txt", []byte("hello\n"))
 	runCases(t, []cliCase{
-		{name: "monthly", args: []string{"report", "--month", "2026-11", "--trust", fp, "--json", out("m.json"), "--xlsx", out("m.xlsx"), bundle}, code: exitOK,
+		{name: "monthly", args: []string{"report", "--month", "2026-11", "--trust", fp, "--json", out("m.json"), "--xlsx", out("m.xlsx"), "--pdf", out("m.pdf"), bundle}, code: exitOK,
 			out: []string{"PASS  segregation-of-duties conflict report", "records 0 to 35", "3 refusals", "Period incomplete", "wrote"}},
-		{name: "tampered", args: []string{"report", "--month", "2026-11", "--trust", fp, "--json", out("t.json"), "--xlsx", out("t.xlsx"), tampered}, code: exitFail,
+		{name: "tampered", args: []string{"report", "--month", "2026-11", "--trust", fp, "--json", out("t.json"), "--xlsx", out("t.xlsx"), "--pdf", out("t.pdf"), tampered}, code: exitFail,
 			out: []string{"FAIL  ", "NOT INTACT", "wrote"}},
 		{name: "unauthenticated", args: []string{"report", "--evidence", "--json", out("u.json"), bundle}, code: exitFail,
 			out: []string{"UNAUTHENTICATED  evidence pack"}},
@@ -64,12 +64,20 @@ func TestReport(t *testing.T) {
 		}
 	}
 	// Two runs write the same bytes.
-	code, _, _ := cli(t, nil, nil, "report", "--month", "2026-11", "--trust", fp, "--json", out("m2.json"), "--xlsx", out("m2.xlsx"), bundle)
-	if code != exitOK || !bytes.Equal(mustRead(t, out("m.json")), mustRead(t, out("m2.json"))) || !bytes.Equal(mustRead(t, out("m.xlsx")), mustRead(t, out("m2.xlsx"))) {
-		t.Errorf("exit %d; a second run wrote different JSON or XLSX", code)
+	code, _, _ := cli(t, nil, nil, "report", "--month", "2026-11", "--trust", fp, "--json", out("m2.json"), "--xlsx", out("m2.xlsx"), "--pdf", out("m2.pdf"), bundle)
+	if code != exitOK {
+		t.Errorf("exit %d", code)
+	}
+	for _, ext := range []string{"json", "xlsx", "pdf"} {
+		if !bytes.Equal(mustRead(t, out("m."+ext)), mustRead(t, out("m2."+ext))) {
+			t.Errorf("a second run wrote a different %s", ext)
+		}
 	}
 	if x := mustRead(t, out("t.xlsx")); len(x) < 4 || string(x[:2]) != "PK" {
 		t.Error("the tampered bundle's workbook was not written")
+	}
+	if x := mustRead(t, out("t.pdf")); !bytes.HasPrefix(x, []byte("%PDF-")) || !bytes.Contains(x, []byte("/EmbeddedFiles")) {
+		t.Error("the tampered bundle's PDF was not written")
 	}
 }
 

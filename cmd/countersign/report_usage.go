@@ -1,8 +1,8 @@
 package main
 
-var reportUsage = `Usage: countersign report --month YYYY-MM [--checkpoint FILE] [--json F] [--xlsx F] (--trust FP | --unsafe-no-trust) BUNDLE
+var reportUsage = `Usage: countersign report --month YYYY-MM [--checkpoint FILE] [--json F] [--xlsx F] [--pdf F] (--trust FP | --unsafe-no-trust) BUNDLE
        countersign report --from YYYY-MM-DD --to YYYY-MM-DD ... BUNDLE
-       countersign report --evidence [--run ID] [--json F] [--xlsx F] (--trust FP | --unsafe-no-trust) BUNDLE
+       countersign report --evidence [--run ID] [--json F] [--xlsx F] [--pdf F] (--trust FP | --unsafe-no-trust) BUNDLE
 
 Verify a bundle and write a report from the same single pass: the monthly
 segregation-of-duties conflict report (AG-259 4.7) for a period, or with
@@ -25,6 +25,13 @@ Flags:
                        Register, Records (a sheet past 1,048,576 rows continues
                        on "NAME (2)"; text over 32,767 characters is cut, marked,
                        and whole in the JSON)
+  --pdf F              write the report as a PDF to print and file: the verdict
+                       on its cover, fonts embedded, the verification result
+                       (verify --json), the report's JSON and the final seal
+                       attached (pdfdetach -list F); it lists findings,
+                       conflicts, exceptions, refusals and gates with findings,
+                       and for --evidence every gate and sign-off, up to 2,500
+                       rows a section, counting the rest
   --trust FP           the bundle's genesis hash obtained out of band, as for
                        verify; @FILE reads it from a file
   --unsafe-no-trust    pin nothing: the report says authenticity not established
@@ -36,8 +43,8 @@ bundle has none; never the clock, so two runs write the same bytes.
 
 Examples:
   countersign report --month 2026-11 --trust @trust.txt --checkpoint october.seal \
-      --json november.json --xlsx november.xlsx november.csb
-  countersign report --evidence --run pay-0001 --trust @trust.txt --json pack.json evidence.csb
+      --json november.json --xlsx november.xlsx --pdf november.pdf november.csb
+  countersign report --evidence --run pay-0001 --trust @trust.txt --pdf pack.pdf evidence.csb
 
 A report on a bundle that fails verification is still written and says FAIL.
 Exit status: 0 written and verified with no findings, 1 written but the bundle

@@ -16,7 +16,7 @@ Usage:
   countersign inspect [--json] BUNDLE
   countersign inspect --runs [--run ID] (--trust FP | --unsafe-no-trust) [--json] BUNDLE
   countersign checkpoint [--at SEQ] BUNDLE
-  countersign report (--month YYYY-MM | --evidence [--run ID]) [--json F] [--xlsx F] (--trust FP | --unsafe-no-trust) BUNDLE
+  countersign report (--month YYYY-MM | --evidence [--run ID]) [--json F] [--xlsx F] [--pdf F] (--trust FP | --unsafe-no-trust) BUNDLE
   countersign keygen --id ID --name NAME --kind human|agent --team TEAM --out FILE
   countersign sign --key FILE --request REQ.json [--reason TEXT | --identity-check TEXT] [--out FILE]
   countersign demo [--out DIR]
