@@ -448,11 +448,18 @@ func (d *pdfDoc) cover() error {
 		{"Report date", s.Date + " (" + s.DateSource + ")"},
 		{"Re-verify", s.Reverify},
 	}, map[string]bool{"Fingerprint": true, "SHA-256 of the file": true, "Head hash": true, "Re-verify": true})
-	if len(s.Notes) > 0 {
+	// The cover says already whether the period is incomplete.
+	var notes []string
+	for _, n := range s.Notes {
+		if !strings.HasPrefix(n, "Period incomplete") {
+			notes = append(notes, n)
+		}
+	}
+	if len(notes) > 0 {
 		f.Ln(3)
 		d.bold(11)
 		f.CellFormat(d.w, 6, "Notes", "", 1, "L", false, 0, "")
-		for _, n := range s.Notes {
+		for _, n := range notes {
 			d.para(9, "• "+n)
 		}
 	}
@@ -756,7 +763,7 @@ func (d *pdfDoc) gatesSection() error {
 		}
 		if t == nil {
 			t = d.newTable(pcol{"run, gate, class", 32, false}, pcol{"record, time", 26, false}, pcol{"requester", 28, false},
-				pcol{"quorum", 50, false}, pcol{"signed", 16, false}, pcol{"executed", 28, false})
+				pcol{"quorum", 44, false}, pcol{"signed", 16, false}, pcol{"executed", 34, false})
 		}
 		exec := L("not executed (" + g.State + ")")
 		if g.Executed >= 0 {
@@ -781,9 +788,9 @@ func (d *pdfDoc) gatesSection() error {
 		d.none(fmt.Sprintf("None of the period's %d gates has a finding.", total))
 	default:
 		d.capped(listed, withFinding, "gates")
-	}
-	if !all {
-		d.para(8.5, fmt.Sprintf("%d gates in the period; %d with a finding.", total, withFinding))
+		if !all {
+			d.para(8.5, fmt.Sprintf("%d gates in the period; %d with a finding.", total, withFinding))
+		}
 	}
 	return nil
 }
