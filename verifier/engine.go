@@ -364,7 +364,7 @@ func (v *verification) finish(it *item) {
 		}
 		ev := &Event{Seq: it.pos, OK: ok, Findings: it.findings, Bytes: it.bytes, State: v.state}
 		if it.rec != nil {
-			ev.Type, ev.Actor, ev.Time = it.rec.Type, it.rec.Actor, it.rec.Time
+			ev.Type, ev.Actor, ev.Time, ev.Hash = it.rec.Type, it.rec.Actor, it.rec.Time, it.rec.Hash.String()
 		}
 		v.opts.Observer.Record(ev)
 	}

@@ -117,6 +117,7 @@ type Event struct {
 	Type     string
 	Actor    string
 	Time     string
+	Hash     string // the record hash, lowercase hex ("" for a line that did not parse)
 	OK       bool
 	Findings []Finding
 	Bytes    int64 // compressed bytes consumed so far

@@ -8,7 +8,8 @@
 // bench builds it), it also times `countersign verify` and `countersign
 // inspect --runs --json` on the same bundle, each in a child process with
 // its peak memory: the runs view streams, so its memory follows the runs
-// open at once, not the bundle's length.
+// open at once, not the bundle's length; and `countersign report --month`
+// (the monthly conflict report) as JSON, and as JSON, XLSX and PDF.
 package main
 
 import (
@@ -123,6 +124,10 @@ func bench(dir string, n int64) error {
 	return timeCLI(file, strings.TrimSpace(string(fp)))
 }
 
+// benchMonth is the month the realistic bundles' records fall in (from
+// fixtures.Epoch, one record a second).
+const benchMonth = "2026-11"
+
 // countersignBin is the binary timeCLI runs.
 var countersignBin string
 
@@ -133,12 +138,20 @@ func timeCLI(file, fp string) error {
 		fmt.Printf("command line: skipped (no countersign binary at %s; make build)\n", countersignBin)
 		return nil
 	}
+	out := strings.TrimSuffix(file, ".csb") + "-report"
+	defer os.Remove(out + ".json")
+	defer os.Remove(out + ".xlsx")
+	defer os.Remove(out + ".pdf")
 	for _, run := range []struct {
 		label string
 		args  []string
 	}{
 		{"countersign verify:", []string{"verify", "--trust", fp, file}},
 		{"inspect --runs --json:", []string{"inspect", "--runs", "--trust", fp, "--json", file}},
+		// The monthly conflict report: one pass over the bundle (which it
+		// verifies), rows spooled to disk, then each renderer.
+		{"report --month, JSON:", []string{"report", "--month", benchMonth, "--trust", fp, "--json", out + ".json", file}},
+		{"report --month, all:", []string{"report", "--month", benchMonth, "--trust", fp, "--json", out + ".json", "--xlsx", out + ".xlsx", "--pdf", out + ".pdf", file}},
 	} {
 		args := run.args
 		cmd := exec.Command(countersignBin, args...)

@@ -39,9 +39,11 @@ signing in a countersign sign process of their own; an agent is refused its
 own approval, a reviewer agent is refused a human-only stage, two named humans
 sign in processes of their own with their own key files (countersign sign), the
 payment executes, and the evidence bundle is written, verified pinned,
-tampered with and verified again. Everything goes to DIR (default
+tampered with and verified again, and countersign report writes the month's
+conflict report and the evidence pack. Everything goes to DIR (default
 ./countersign-demo): keys/, requests/, signatures/, journal/, evidence.csb,
-evidence-tampered.csb and trust.txt.
+evidence-tampered.csb, trust.txt, report.json, report.xlsx, report.pdf and
+evidence-pack.pdf.
 
 Flags:
   --out DIR            where to write (an earlier demo's directory is replaced;

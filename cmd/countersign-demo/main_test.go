@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -82,7 +83,8 @@ func TestDemo(t *testing.T) {
 	}
 	for _, f := range []string{"evidence.csb", "evidence-tampered.csb", "trust.txt", "keys/risk.ana.key", "signatures/pay-0001-stage2-risk.ana.json",
 		"requests/enrol-risk.ana-self.json", "requests/enrol-risk.ana-witness-reg.bea.json", "signatures/genesis-reg.alex.json",
-		"signatures/enrol-risk.ana-self.json", "signatures/enrol-agent.payments-witness-reg.alex.json"} {
+		"signatures/enrol-risk.ana-self.json", "signatures/enrol-agent.payments-witness-reg.alex.json",
+		"report.json", "report.xlsx", "report.pdf", "evidence-pack.pdf"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Errorf("demo did not write %s: %v", f, err)
 		}
@@ -122,6 +124,37 @@ func TestDemo(t *testing.T) {
 	if code, out := verify("evidence-tampered.csb"); code != exitFail || !regexp.MustCompile(`INT-ENVELOPE +record 29 `).MatchString(out) ||
 		!strings.Contains(out, "failed integrity and count for nothing") {
 		t.Errorf("verify evidence-tampered.csb exited %d, want 1 naming record 29:\n%s", code, out)
+	}
+	// The evidence pack prints every signer's printed name and verbatim
+	// reason, as the demo signed them.
+	if _, err := exec.LookPath("pdftotext"); err != nil {
+		t.Fatalf("pdftotext (poppler-utils, in .ci/tools) is needed: %v", err)
+	}
+	text, err := exec.Command("pdftotext", filepath.Join(dir, "evidence-pack.pdf"), "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v", err)
+	}
+	flat := strings.Join(strings.Fields(string(text)), " ")
+	for _, want := range []string{"PASS", "Alex Morgan", "limits match the board's risk appetite", "Beatriz Okafor", "gate requires two human approvers; approved",
+		"Ana Ribeiro", "supplier verified against the vendor master; amount within budget", "Ben Adeyemi", "four-eyes check done: invoice and purchase order agree",
+		"Reviewer Agent", "invoice, IBAN and amount match the purchase order", "Payments Agent", "amount matches the invoice", "model review: no anomalies",
+		"self-approval", "human-required", "quorum-not-met"} {
+		if !strings.Contains(flat, want) {
+			t.Errorf("the evidence pack lacks %q", want)
+		}
+	}
+	var rep struct {
+		Summary struct {
+			Verdict string `json:"verdict"`
+			Rows    struct {
+				Refusals int `json:"refusals"`
+				Gates    int `json:"gates"`
+			} `json:"rows"`
+		} `json:"summary"`
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "report.json")); err != nil || json.Unmarshal(b, &rep) != nil ||
+		rep.Summary.Verdict != "pass" || rep.Summary.Rows.Refusals != 3 || rep.Summary.Rows.Gates != 2 {
+		t.Errorf("report.json: %+v, %v", rep, err)
 	}
 	// Running it again replaces the earlier demo's directory.
 	if code, _, errOut := demoRun("--out", dir, "--countersign", cs); code != exitOK {

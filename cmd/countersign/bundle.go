@@ -72,6 +72,13 @@ func (e *env) verifyBundle(ctx context.Context, in *bundleInput, trust verifier.
 	if err == nil {
 		return res, 0
 	}
+	return e.readError(in, head, err)
+}
+
+// readError reports a bundle that could not be read: not a bundle at all
+// (with the document saying so, for --json), interrupted, or an I/O error,
+// all with exit code 3. head is the file's first bytes.
+func (e *env) readError(in *bundleInput, head []byte, err error) (*verifier.Result, int) {
 	if errors.Is(err, verifier.ErrNotBundle) {
 		detail := ""
 		switch {

@@ -85,6 +85,7 @@ var commands = []command{
 	{"verify", runVerify},
 	{"inspect", runInspect},
 	{"checkpoint", runCheckpoint},
+	{"report", runReport},
 	{"keygen", runKeygen},
 	{"sign", runSign},
 	{"demo", runDemo},

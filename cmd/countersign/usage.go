@@ -16,6 +16,7 @@ Usage:
   countersign inspect [--json] BUNDLE
   countersign inspect --runs [--run ID] (--trust FP | --unsafe-no-trust) [--json] BUNDLE
   countersign checkpoint [--at SEQ] BUNDLE
+  countersign report (--month YYYY-MM | --evidence [--run ID]) [--json F] [--xlsx F] [--pdf F] (--trust FP | --unsafe-no-trust) BUNDLE
   countersign keygen --id ID --name NAME --kind human|agent --team TEAM --out FILE
   countersign sign --key FILE --request REQ.json [--reason TEXT | --identity-check TEXT] [--out FILE]
   countersign demo [--out DIR]
@@ -28,6 +29,7 @@ Commands:
   inspect      describe a bundle: principals, record types, runs, seals, size;
                with --runs, every run: who proposed, approved, was refused, executed
   checkpoint   print a bundle's final seal, to keep for verify --checkpoint
+  report       the monthly conflict report or the evidence pack, as files
   keygen       make a signing key, stored encrypted under a passphrase
   sign         sign a sign, enrolment or revocation request with your own key
   demo         run the end-to-end demonstration
@@ -132,6 +134,8 @@ Examples:
 Exit status: 0 with the seal printed, 1 if the bundle does not verify, 2 on a
 usage error, 3 when the input is not a bundle or cannot be read.
 `,
+
+	"report": reportUsage,
 
 	"keygen": `Usage: countersign keygen --id ID --name NAME --kind human|agent --team TEAM --out FILE [--work-factor N] [--insecure-weak-key]
 

@@ -528,15 +528,51 @@ func (r *runner) export(ctx context.Context) error {
 		return errors.New("the tampered bundle was not caught")
 	}
 
+	if err := r.reports(bundle, trust); err != nil {
+		return err
+	}
+
 	cs := commandName(r.cfg.Sign[0])
 	r.say("\nEverything behaved as designed. Try next:")
 	r.say("  %s verify --trust \"$(cat %s)\" %s", cs, trust, bundle)
 	r.say("  %s verify --trust \"$(cat %s)\" %s", cs, trust, tfile)
 	r.say("  %s inspect --runs --trust \"$(cat %s)\" %s", cs, trust, bundle)
+	r.say("  %s report --evidence --run pay-0001 --trust @%s --pdf pay-0001.pdf %s", cs, trust, bundle)
 	r.say("  %s selftest", cs)
 	r.say("  zstd -dc %s | jq -c '{seq, type, actor, body}'", bundle)
 	return nil
 }
+
+// reports has the regulator's countersign binary write, as an inspector
+// would, the month's conflict report (JSON, XLSX, PDF) and the evidence
+// pack of the whole bundle (PDF), each from one pass over the bundle.
+func (r *runner) reports(bundle, trust string) error {
+	month := r.now().In(london).Format("2006-01")
+	dir := r.cfg.Dir
+	r.stepf("Reports. The inspector's countersign writes the %s conflict report and the evidence pack.", month)
+	if _, err := r.countersign("report", "--month", month, "--trust", "@"+trust, "--json", filepath.Join(dir, "report.json"),
+		"--xlsx", filepath.Join(dir, "report.xlsx"), "--pdf", filepath.Join(dir, "report.pdf"), bundle); err != nil {
+		return err
+	}
+	if _, err := r.countersign("report", "--evidence", "--trust", "@"+trust, "--pdf", filepath.Join(dir, "evidence-pack.pdf"), bundle); err != nil {
+		return err
+	}
+	for _, f := range []string{"report.json", "report.xlsx", "report.pdf", "evidence-pack.pdf"} {
+		r.say("    %s", filepath.Join(dir, f))
+	}
+	r.say("    the refusals, gates and sign-offs above are rows of each, traceable to their records; the PDFs carry")
+	r.say("    the verification result, the report's JSON and the final seal as attachments (pdfdetach -list)")
+	return nil
+}
+
+// london is the organisation's zone, as its genesis names it.
+var london = func() *time.Location {
+	l, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		return time.UTC
+	}
+	return l
+}()
 
 // commandName is how a person at this shell runs the countersign binary at
 // path: "countersign" when that name on PATH is this binary (after make
