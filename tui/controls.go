@@ -97,6 +97,10 @@ func (c *controlsScreen) lines(m *Model, w int) []string {
 	has := reg.hasControls()
 	dropped := reg.dropped
 	done := m.st.done
+	eff := c.at
+	if eff == "" {
+		eff = m.st.last // the latest record read decides which exceptions are in force
+	}
 	m.st.mu.RUnlock()
 
 	asOf := "as of the latest record read"
@@ -120,7 +124,7 @@ func (c *controlsScreen) lines(m *Model, w int) []string {
 			"  bundle.")
 		return out
 	}
-	rows, cells := s.matrix(c.at)
+	rows, cells := s.matrix(eff)
 	cw := (w - 16) / len(Roles)
 	if cw < 6 {
 		cw = 6
@@ -174,8 +178,10 @@ func (c *controlsScreen) lines(m *Model, w int) []string {
 		}
 	}
 	out = append(out, "",
-		fmt.Sprintf("  %s, %s  (! one person or team holds two roles of the control;", display.Count(int64(conflicts), "conflicting cell"), display.Count(int64(excepted), "excepted cell")),
-		"   E the same, covered by an exception in force; * material; ✗ a record behind it has findings)")
+		fmt.Sprintf("  %s, %s", display.Count(int64(conflicts), "conflict"), display.Count(int64(excepted), "excepted conflict")),
+		"  ! one person, or one team, holds two roles of the control",
+		"  E the same, covered by an exception in force on that date",
+		"  * a material control     ✗ a record behind the row has findings")
 	for _, e := range s.excepts {
 		who := display.Escape(e.Holder)
 		if e.Kind == regSmallOrg {

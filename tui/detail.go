@@ -68,7 +68,7 @@ func (d *detailScreen) lines(m *Model, w int) []string {
 	}
 	head := func(s string) { add("", m.styles.Heading.Render(s)) }
 
-	add(m.marker(st) + m.styles.Heading.Render(fmt.Sprintf(" record %d", seq)) + "  " + statusWord(st))
+	add(m.marker(st) + m.styles.Heading.Render(fmt.Sprintf(" record %d of %d", seq, m.src.Count())) + "  " + statusWord(st))
 	line, err := m.src.Line(seq)
 	if err != nil {
 		add("  cannot read this record: " + display.Escape(err.Error()))
@@ -97,7 +97,7 @@ func (d *detailScreen) lines(m *Model, w int) []string {
 	case statusPending:
 		add("  pending: the verifier has not reached this record yet")
 	case statusOK:
-		add("  ok: intact (envelope signature, link to the previous record, statements), no finding")
+		add("  ok: intact, and no finding names it")
 	default:
 		add("  finding: " + display.Count(int64(len(fs)), "finding") + " names this record")
 	}
@@ -221,17 +221,14 @@ func (m *Model) keyOwner(kid string) string {
 func prettyJSON(b []byte, w int) []string {
 	var buf bytes.Buffer
 	var out []string
-	if err := json.Indent(&buf, b, "  ", "  "); err != nil {
+	if err := json.Indent(&buf, b, "", "  "); err != nil {
 		for _, l := range wrap(display.Escape(string(b)), w-2, 0) {
 			out = append(out, "  "+l)
 		}
 		return out
 	}
 	for _, l := range strings.Split(string(display.JSON(buf.Bytes())), "\n") {
-		for i, p := range wrap("  "+l, w, 4) {
-			_ = i
-			out = append(out, p)
-		}
+		out = append(out, wrap("  "+l, w, 4)...)
 	}
 	return out
 }

@@ -92,7 +92,9 @@ func (f *findingsScreen) view(m *Model, w, h int) []string {
 			first = m.styles.Selected.Render(first)
 		}
 		out = append(out, m.styles.Finding.Render("✗")+first)
-		out = append(out, "    "+cut(display.Escape(fd.Message), w-4))
+		for _, l := range wrap(display.Escape(fd.Message), w-4, 2) {
+			out = append(out, "    "+l)
+		}
 		if ref := references(fd.Rule); ref != "" {
 			out = append(out, m.styles.Dim.Render("    "+cut(display.Escape(ref), w-4)))
 		}

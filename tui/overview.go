@@ -33,11 +33,11 @@ func (o *overviewScreen) lines(m *Model, w int) []string {
 	defer st.mu.RUnlock()
 	var out []string
 	row := func(label, value string) {
-		for i, l := range wrap(value, w-17, 0) {
+		for i, l := range wrap(value, w-15, 0) {
 			if i == 0 {
-				out = append(out, fmt.Sprintf("  %-14s %s", label, l))
+				out = append(out, fmt.Sprintf("  %-12s %s", label, l))
 			} else {
-				out = append(out, "                 "+l)
+				out = append(out, "               "+l)
 			}
 		}
 	}
@@ -112,7 +112,7 @@ func (o *overviewScreen) lines(m *Model, w int) []string {
 	}
 	fl := fmt.Sprintf("%d%s", nf, so)
 	if nf > 0 {
-		fl += fmt.Sprintf(" (%d integrity listed first; press 6)", integ)
+		fl += fmt.Sprintf(": %d integrity, %d rules, listed on screen 6", integ, nf-int64(integ))
 	}
 	row("findings", fl)
 	row("runs", fmt.Sprintf("%d closed or open%s", int64(len(st.runs))+st.runsDropped, so))

@@ -37,7 +37,15 @@ func (p *principalsScreen) view(m *Model, w, h int) []string {
 type principalView struct {
 	id, kind, name, team string
 	registrar            bool
-	events               []string
+	keys                 []string            // key IDs, in order of first mention
+	events               map[string][]string // key ID -> what happened to it
+}
+
+func (pv *principalView) event(kid, what string) {
+	if _, ok := pv.events[kid]; !ok {
+		pv.keys = append(pv.keys, kid)
+	}
+	pv.events[kid] = append(pv.events[kid], what)
 }
 
 func (p *principalsScreen) lines(m *Model, w int) []string {
@@ -63,7 +71,7 @@ func (p *principalsScreen) lines(m *Model, w int) []string {
 	for _, c := range changes {
 		switch c.Kind {
 		case verifier.ChangeLogKey:
-			logKey = append(logKey, fmt.Sprintf("record %d %s  log key %s%s", c.Seq, display.Escape(c.Time), display.Escape(c.Key), mark(c)))
+			logKey = append(logKey, "key "+display.Escape(c.Key), fmt.Sprintf("    in force from record %d, %s%s", c.Seq, display.Escape(c.Time), mark(c)))
 			continue
 		case verifier.ChangePolicy:
 			continue
@@ -73,7 +81,7 @@ func (p *principalsScreen) lines(m *Model, w int) []string {
 		}
 		pv := byID[c.Principal.ID]
 		if pv == nil {
-			pv = &principalView{id: c.Principal.ID}
+			pv = &principalView{id: c.Principal.ID, events: map[string][]string{}}
 			byID[c.Principal.ID] = pv
 		}
 		switch c.Kind {
@@ -82,11 +90,15 @@ func (p *principalsScreen) lines(m *Model, w int) []string {
 				pv.kind, pv.name, pv.team = c.Principal.Kind, c.Principal.Name, c.Principal.Team
 			}
 			pv.registrar = pv.registrar || c.Registrar && c.Applied
-			pv.events = append(pv.events, fmt.Sprintf("record %d %s  key %s enrolled%s", c.Seq, display.Escape(c.Time), display.Escape(c.Key), mark(c)))
+			what := "enrolled"
+			if c.Registrar {
+				what += " as registrar"
+			}
+			pv.event(c.Key, fmt.Sprintf("%s at record %d, %s%s", what, c.Seq, display.Escape(c.Time), mark(c)))
 		case verifier.ChangeRevocation:
-			pv.events = append(pv.events, fmt.Sprintf("record %d %s  key %s revoked, reason %s%s", c.Seq, display.Escape(c.Time), display.Escape(c.Key), display.Quote(c.Reason), mark(c)))
+			pv.event(c.Key, fmt.Sprintf("revoked at record %d, %s, reason %s%s", c.Seq, display.Escape(c.Time), display.Quote(c.Reason), mark(c)))
 		default:
-			pv.events = append(pv.events, fmt.Sprintf("record %d  %s", c.Seq, display.Escape(c.Kind)))
+			pv.event(c.Key, fmt.Sprintf("%s at record %d", display.Escape(c.Kind), c.Seq))
 		}
 	}
 	ids := make([]string, 0, len(byID))
@@ -125,19 +137,34 @@ func (p *principalsScreen) lines(m *Model, w int) []string {
 		cr := roles[id]
 		sort.Strings(cr)
 		rs = append(rs, cr...)
+		if reg.policy != nil {
+			for _, g := range reg.policy.Grants {
+				if g.Principal != id {
+					continue
+				}
+				lim := ""
+				if g.MaxAmount != "" || g.Currency != "" {
+					lim = " up to " + strings.TrimSpace(display.Escape(g.MaxAmount)+" "+display.Escape(g.Currency))
+				}
+				rs = append(rs, fmt.Sprintf("%s of %s%s (policy %d)", display.Escape(g.Role), display.Escape(strings.Join(g.Classes, ", ")), lim, reg.policy.Version))
+			}
+		}
 		if len(rs) == 0 {
 			rs = []string{"none in the register"}
 		}
 		add(1, fmt.Sprintf("%s  %s  %s  team %s", display.Escape(pv.id), display.Escape(pv.kind), display.Quote(pv.name), display.Escape(pv.team)))
 		add(5, "roles: "+strings.Join(rs, ", "))
-		for _, e := range pv.events {
-			add(5, e)
+		for _, kid := range pv.keys {
+			add(5, "key "+display.Escape(kid))
+			for _, e := range pv.events[kid] {
+				add(9, e)
+			}
 		}
 	}
 	if len(logKey) > 0 {
 		out = append(out, "", m.styles.Heading.Render(" log key"))
 		for _, l := range logKey {
-			add(5, l)
+			add(1, l)
 		}
 	}
 	return out

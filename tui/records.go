@@ -189,12 +189,12 @@ func (r *recordsScreen) view(m *Model, w, h int) []string {
 	if status != "" {
 		out = append(out, m.styles.Label.Render(status))
 	}
-	tw, aw := 24, 18
-	rw := w - 2 - 9 - 1 - tw - 1 - 17 - 1 - aw - 1
+	tw, yw, aw := 24, 12, 15
+	rw := w - 1 - 9 - 1 - tw - 1 - yw - 1 - aw - 1
 	if rw < 4 {
 		rw = 4
 	}
-	out = append(out, m.styles.Heading.Render(fit(fmt.Sprintf("  %8s %-*s %-17s %-*s %s", "seq", tw, "time", "type", aw, "actor", "run"), w)))
+	out = append(out, m.styles.Heading.Render(fit(fmt.Sprintf("  %8s %-*s %-*s %-*s %s", "seq", tw, "time", yw, "type", aw, "actor", "run"), w)))
 	if n == 0 {
 		msg := "  no records to show yet"
 		if r.filter != nil {
@@ -209,7 +209,7 @@ func (r *recordsScreen) view(m *Model, w, h int) []string {
 		if row.err != "" {
 			text = fmt.Sprintf(" %8d %s", seq, display.Escape(row.err))
 		} else {
-			text = fmt.Sprintf(" %8d %-*s %-17s %-*s %s", seq, tw, cut(display.Escape(row.time), tw), cut(display.Escape(row.typ), 17),
+			text = fmt.Sprintf(" %8d %-*s %-*s %-*s %s", seq, tw, cut(display.Escape(row.time), tw), yw, cut(display.Escape(row.typ), yw),
 				aw, cut(display.Escape(row.actor), aw), cut(display.Escape(row.run), rw))
 		}
 		text = fit(text, w-1)

@@ -31,6 +31,8 @@ type regEvent struct {
 	Material                                          bool
 	Exception, Holder, Starts, Expires, Team          string
 	RolesOf                                           []string
+	Grants                                            []format.Grant
+	Version                                           int64
 }
 
 // Register kinds beyond the change log's: the actions of executed change
@@ -40,6 +42,7 @@ const (
 	regRole      = "role"
 	regException = "exception"
 	regSmallOrg  = "small-org"
+	regPolicy    = "policy-grants"
 )
 
 // Register collects register events in sequence order.
@@ -107,6 +110,10 @@ var regDecode = map[string]func(v any, e *regEvent){
 		a := v.(*format.ExceptionAction)
 		e.Kind, e.Exception, e.Holder, e.Control, e.RolesOf, e.Starts, e.Expires = regException, a.Exception, a.Holder, a.Control, a.Roles, a.Starts, a.Expires
 	},
+	format.ClassPolicy: func(v any, e *regEvent) {
+		a := v.(*format.PolicyAction)
+		e.Kind, e.Control, e.Grants, e.Version = regPolicy, a.Control, a.Grants, a.Version
+	},
 	format.ClassSmallOrg: func(v any, e *regEvent) {
 		a := v.(*format.SmallOrgAction)
 		e.Kind, e.Exception, e.Control, e.RolesOf, e.Expires = regSmallOrg, a.Exception, a.Control, a.Roles, a.ReviewBy
@@ -118,6 +125,7 @@ type regState struct {
 	controls map[string]*controlRow
 	teams    map[string]string // principal -> team
 	excepts  []regEvent
+	policy   *regEvent // the last executed policy, with its grants
 }
 
 // controlRow is one control of the register.
@@ -157,6 +165,7 @@ var regApply = map[string]func(s *regState, e *regEvent){
 	},
 	regException: func(s *regState, e *regEvent) { s.excepts = append(s.excepts, *e) },
 	regSmallOrg:  func(s *regState, e *regEvent) { s.excepts = append(s.excepts, *e) },
+	regPolicy:    func(s *regState, e *regEvent) { s.policy = e },
 }
 
 func (s *regState) control(id string) *controlRow {
@@ -187,7 +196,7 @@ func (r *Register) at(at string) *regState {
 func (r *Register) times() []string {
 	var out []string
 	for _, e := range r.events {
-		if e.Kind == verifier.ChangeEnrolment {
+		if e.Kind == verifier.ChangeEnrolment || e.Kind == regPolicy {
 			continue
 		}
 		if n := len(out); n == 0 || out[n-1] != e.Time {
@@ -200,7 +209,7 @@ func (r *Register) times() []string {
 // hasControls reports whether any change run touched the register.
 func (r *Register) hasControls() bool {
 	for _, e := range r.events {
-		if e.Kind != verifier.ChangeEnrolment {
+		if e.Kind != verifier.ChangeEnrolment && e.Kind != regPolicy {
 			return true
 		}
 	}
@@ -246,14 +255,16 @@ func (s *regState) matrix(at string) ([]*controlRow, map[string]map[string]cell)
 		}
 		for _, role := range Roles {
 			cl := cell{Holders: c.Holders[role]}
+			open := 0 // conflicting holders no exception covers
 			for _, h := range cl.Holders {
 				if len(rolesOf["p:"+h]) > 1 || s.teams[h] != "" && len(rolesOf["t:"+s.teams[h]]) > 1 {
 					cl.Conflict = true
-					if s.excepted(c.ID, h, role, date) {
-						cl.Excepted = true
+					if !s.excepted(c.ID, h, role, date) {
+						open++
 					}
 				}
 			}
+			cl.Excepted = cl.Conflict && open == 0
 			m[role] = cl
 		}
 		cells[c.ID] = m

@@ -150,7 +150,14 @@ func (r *runsScreen) timeline(m *Model, e *runEntry, w int) []string {
 			add(6, "by "+signerText(p.Signer)+"  reason "+display.Quote(p.Reason))
 		}
 		add(6, "digest "+display.Escape(p.Digest))
-		add(6, "action "+display.Escape(p.Action))
+		if act := wrap("action "+display.Escape(p.Action), w-6, 2); len(act) > 4 {
+			for _, l := range act[:3] {
+				out = append(out, "      "+l)
+			}
+			out = append(out, "        … (the record's detail shows the whole action, decoded)")
+		} else {
+			add(6, "action "+display.Escape(p.Action))
+		}
 		if p.Beneficiary != "" {
 			add(6, "beneficiary "+display.Escape(p.Beneficiary))
 		}

@@ -121,7 +121,11 @@ func (m *Model) verifyLine(w int) string {
 	n := len(res.Findings) + res.FindingsOmitted
 	line := style.Render(verdict) + fmt.Sprintf("  %s, %s", display.Count(res.Counts.Records, "record"), display.Count(int64(n), "finding"))
 	if st.sha256 != "" {
-		line += "  sha-256 " + st.sha256
+		sha := st.sha256
+		if room := w - ansi.StringWidth(line) - 10; room < len(sha) {
+			sha = sha[:max(room-1, 8)] + "…"
+		}
+		line += "  sha-256 " + sha
 	}
 	return line
 }
@@ -156,37 +160,32 @@ func cut(s string, w int) string {
 // quoteInput shows what a person typed, escaped.
 func quoteInput(s string) string { return display.Quote(s) }
 
-// wrap breaks s (already escaped) into lines of w columns, indenting the
+// wrap breaks s (already escaped) into lines of w columns, at a space
+// when there is one in the second half of the line, indenting the
 // continuation lines by indent spaces.
 func wrap(s string, w, indent int) []string {
 	if w <= indent+1 {
 		return []string{s}
 	}
 	var out []string
-	first := true
-	for s != "" {
-		lim := w
-		prefix := ""
+	for first := true; ; first = false {
+		lim, prefix := w, ""
 		if !first {
-			lim = w - indent
-			prefix = strings.Repeat(" ", indent)
+			lim, prefix = w-indent, strings.Repeat(" ", indent)
 		}
 		if ansi.StringWidth(s) <= lim {
-			out = append(out, prefix+s)
-			break
+			return append(out, prefix+s)
 		}
 		head := ansi.Truncate(s, lim, "")
 		if head == "" {
 			head = s[:1]
 		}
-		out = append(out, prefix+head)
+		if i := strings.LastIndexByte(head, ' '); i > len(head)/2 {
+			head = head[:i+1]
+		}
+		out = append(out, prefix+strings.TrimRight(head, " "))
 		s = s[len(head):]
-		first = false
 	}
-	if len(out) == 0 {
-		out = []string{""}
-	}
-	return out
 }
 
 // marker is the status character of a record.

@@ -75,11 +75,17 @@ func runBrowse(ctx context.Context, e *env, args []string) int {
 		return exitInput
 	}
 
-	in, closeIn, ok := e.terminalInput()
-	if !ok || e.stderrTerminal == nil || !e.stderrTerminal() {
+	noTerminal := func() int {
 		e.errorf(exitUsage, "browse needs a terminal: it draws on stderr and reads keys from the terminal, and there is none")
 		e.hintf("for output a script can read, use 'countersign verify --json' or 'countersign inspect --runs --json'")
 		return exitUsage
+	}
+	if e.stderrTerminal == nil || !e.stderrTerminal() {
+		return noTerminal()
+	}
+	in, closeIn, ok := e.terminalInput()
+	if !ok {
+		return noTerminal()
 	}
 	defer closeIn()
 	cfg.File, cfg.Size, cfg.Name = f, fi.Size(), name
