@@ -27,6 +27,11 @@ func (d *detailScreen) keys(k *KeyMap) []key.Binding {
 
 func (d *detailScreen) open(m *Model, seq int64) {
 	d.seq, d.top = seq, 0
+	// The list under the detail follows it, so esc returns to the record
+	// last shown.
+	if m.back == scrRecords && m.records.filter == nil {
+		m.records.cur = seq
+	}
 }
 
 func (d *detailScreen) update(m *Model, msg tea.KeyPressMsg) (bool, tea.Cmd) {
@@ -99,7 +104,11 @@ func (d *detailScreen) lines(m *Model, w int) []string {
 	case statusOK:
 		add("  ok: intact, and no finding names it")
 	default:
-		add("  finding: " + display.Count(int64(len(fs)), "finding") + " names this record")
+		verb := " names"
+		if len(fs) != 1 {
+			verb = " name"
+		}
+		add("  finding: " + display.Count(int64(len(fs)), "finding") + verb + " this record")
 	}
 	if st != statusPending {
 		add("  link        " + checkWord(fs, st, verifier.RuleChain, verifier.RuleSequence))

@@ -2,8 +2,8 @@ package tui
 
 import (
 	"bytes"
-	"crypto/ed25519"
 	"context"
+	"crypto/ed25519"
 	"flag"
 	"fmt"
 	"os"
@@ -20,7 +20,13 @@ import (
 	"github.com/countersign/countersign/verifier"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden screens in testdata/screens")
+// updating reports whether -update was given: the flag is the one the
+// golden-file package behind teatest defines, shared by this package's
+// golden screens.
+func updating() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
 
 // changeRun puts a change run through the governance gate: proposed by
 // maker, approved by the two default registrars, executed.
@@ -160,7 +166,7 @@ func screenText(m *Model) string { return ansi.Strip(m.render()) }
 func checkGolden(t *testing.T, name, got string) {
 	t.Helper()
 	path := filepath.Join("testdata", "screens", name+".txt")
-	if *update {
+	if updating() {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)
 		}
