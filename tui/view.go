@@ -83,7 +83,14 @@ func (m *Model) banners(w int) []string {
 		out = append(out, m.styles.Banner.Render(fit(" AUTHENTICITY FAILED: the genesis does not match the pinned trust root", w)))
 	}
 	if lin, why := m.src.Linear(); lin {
-		out = append(out, m.styles.Banner.Render(fit(" LINEAR READING: "+display.Escape(why), w)))
+		ls := wrap(" LINEAR READING: "+display.Escape(why), w, 1)
+		if len(ls) > 2 {
+			ls = ls[:2]
+			ls[1] = cut(ls[1]+" …", w)
+		}
+		for _, l := range ls {
+			out = append(out, m.styles.Banner.Render(fit(l, w)))
+		}
 	}
 	return out
 }
