@@ -189,7 +189,7 @@ func (r *recordsScreen) view(m *Model, w, h int) []string {
 	if status != "" {
 		out = append(out, m.styles.Label.Render(status))
 	}
-	tw, yw, aw := 24, 12, 15
+	tw, yw, aw := 24, 16, 14
 	rw := w - 1 - 9 - 1 - tw - 1 - yw - 1 - aw - 1
 	if rw < 4 {
 		rw = 4
