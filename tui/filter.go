@@ -59,24 +59,38 @@ func (s *matchSet) rank(seq int64) int64 {
 }
 
 // query is a parsed filter: actor:ID, run:ID, type:T, or text anywhere in
-// the record's line (case-insensitive).
+// the record's line (ASCII letters in either case).
 type query struct {
 	field, value string
 	lower        []byte
+	buf          []byte // the line in lower case, reused
 }
 
-func parseQuery(q string) query {
+func parseQuery(q string) *query {
 	for _, f := range []string{"actor", "run", "type"} {
 		if v, ok := strings.CutPrefix(q, f+":"); ok {
-			return query{field: f, value: v}
+			return &query{field: f, value: v}
 		}
 	}
-	return query{lower: bytes.ToLower([]byte(q))}
+	lower := []byte(q)
+	for i, c := range lower {
+		if c >= 'A' && c <= 'Z' {
+			lower[i] = c + 'a' - 'A'
+		}
+	}
+	return &query{lower: lower}
 }
 
-func (q query) match(line []byte) bool {
+func (q *query) match(line []byte) bool {
 	if q.field == "" {
-		return bytes.Contains(bytes.ToLower(line), q.lower)
+		q.buf = q.buf[:0]
+		for _, c := range line {
+			if c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			q.buf = append(q.buf, c)
+		}
+		return bytes.Contains(q.buf, q.lower)
 	}
 	// A cheap test first: the value must appear in the line at all.
 	if !bytes.Contains(line, []byte(q.value)) {
@@ -145,7 +159,7 @@ func (f *filter) poke() {
 // scan matches the first total records of the bundle r, reading it apart
 // from the screens (its own seek-table decoder, or in order when the
 // linear reading is in use).
-func (f *filter) scan(ctx context.Context, r io.ReaderAt, size int64, linear bool, q query) {
+func (f *filter) scan(ctx context.Context, r io.ReaderAt, size int64, linear bool, q *query) {
 	defer func() {
 		f.mu.Lock()
 		f.done = true

@@ -41,9 +41,15 @@ func (r *runsScreen) update(m *Model, msg tea.KeyPressMsg) (bool, tea.Cmd) {
 			r.open = nil
 			return true, nil
 		case key.Matches(msg, k.Open):
-			// enter on an open timeline shows the run's records.
-			m.records.showRecords(runSeqs(r.open), "records of run "+r.open.Run)
+			// enter on an open timeline shows the run's records: at once
+			// from the timeline, or by a filter when it was not kept.
+			e := r.open
+			r.open = nil
 			m.show(scrRecords)
+			if e.TL == nil {
+				return true, m.records.setFilter(m, "run:"+e.Run)
+			}
+			m.records.showRecords(runSeqs(e), "records of run "+e.Run)
 			return true, nil
 		}
 		return r.tv.move(k, msg, r.tvLines, r.h), nil
@@ -59,9 +65,6 @@ func (r *runsScreen) update(m *Model, msg tea.KeyPressMsg) (bool, tea.Cmd) {
 }
 
 func runSeqs(e *runEntry) []int64 {
-	if e.TL == nil {
-		return []int64{e.First}
-	}
 	var out []int64
 	for _, rs := range e.TL.Records() {
 		out = append(out, rs.Seq)
@@ -138,7 +141,7 @@ func (r *runsScreen) timeline(m *Model, e *runEntry, w int) []string {
 	out = append(out, m.styles.Heading.Render(fit(fmt.Sprintf(" run %s  %s", display.Quote(e.Run), e.State), w)))
 	tl := e.TL
 	if tl == nil {
-		add(2, fmt.Sprintf("its timeline was not kept (memory bound); it begins at record %d and has %s: enter lists them.", e.First, display.Count(int64(e.Records), "record")))
+		add(2, fmt.Sprintf("its timeline was not kept (memory bound); it begins at record %d and has %s: enter finds them with the filter run:ID.", e.First, display.Count(int64(e.Records), "record")))
 		return out
 	}
 	if tl.Partial {

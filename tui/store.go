@@ -19,7 +19,8 @@ const (
 // memory stays bounded on any bundle: past them it counts and says so.
 const (
 	maxRunsKept       = 200_000  // run summaries listed
-	maxRunDetailBytes = 64 << 20 // bytes of timelines kept in full
+	maxRunDetailBytes = 16 << 20 // estimated bytes of timelines kept in full (about twice that in memory)
+	maxBadRunBytes    = 16 << 20 // the same, for runs with findings, kept apart so they are never crowded out
 	maxChangesKept    = 100_000
 	maxRecordFindings = 20_000 // records whose findings are kept per record
 	statusChunk       = 1 << 16
@@ -56,6 +57,7 @@ type Store struct {
 	runs        []*runEntry
 	runsDropped int64
 	runBytes    int64
+	badRunBytes int64
 	runsSorted  bool
 	changes     []*verifier.Change
 	chDropped   int64
@@ -140,7 +142,11 @@ func (st *Store) addRun(tl *verifier.RunTimeline) {
 	if len(recs) > 0 {
 		e.First = recs[0].Seq
 	}
-	if cost := timelineCost(tl); st.runBytes+cost <= maxRunDetailBytes {
+	switch cost := timelineCost(tl); {
+	case !e.OK && st.badRunBytes+cost <= maxBadRunBytes:
+		st.badRunBytes += cost
+		e.TL = tl
+	case e.OK && st.runBytes+cost <= maxRunDetailBytes:
 		st.runBytes += cost
 		e.TL = tl
 	}
