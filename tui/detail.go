@@ -48,7 +48,7 @@ func (d *detailScreen) update(m *Model, msg tea.KeyPressMsg) (bool, tea.Cmd) {
 		}
 		return true, nil
 	}
-	return d.move(k, msg, len(d.lines(m, 80)), d.h), nil
+	return d.move(k, msg, len(d.lines(m, m.width)), d.h), nil
 }
 
 func (d *detailScreen) view(m *Model, w, h int) []string {

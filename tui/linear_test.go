@@ -9,7 +9,6 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/countersign/countersign/fixtures"
 	"github.com/countersign/countersign/format"
 	"github.com/countersign/countersign/verifier"
 )
@@ -120,5 +119,52 @@ func TestNoColor(t *testing.T) {
 	if ansi.Strip(c) == c {
 		t.Error("with colour, a finding is not styled: the test above would prove nothing")
 	}
-	_ = fixtures.Epoch
+}
+
+// gatedReader holds every read of the file's first bytes until open is
+// closed: the verifier cannot start, while the seek table (at the end)
+// reads at once.
+type gatedReader struct {
+	r    *strings.Reader
+	open chan struct{}
+}
+
+func (g *gatedReader) ReadAt(p []byte, off int64) (int, error) {
+	if off < 64 {
+		<-g.open
+	}
+	return g.r.ReadAt(p, off)
+}
+
+// Quitting before the verification ends exits 1, whatever the bundle: the
+// browser never hides a verdict it has not reached.
+func TestQuitBeforeVerified(t *testing.T) {
+	bundle, genesis := sampleBundle()
+	g := &gatedReader{r: strings.NewReader(string(bundle)), open: make(chan struct{})}
+	m := New(t.Context(), Config{File: g, Size: int64(len(bundle)), Name: "sample.csb", Trust: pinned(t, genesis), TrustMode: TrustPinned, NoColor: true})
+	defer m.Close()
+	m.Update(sizeMsg(80, 24))
+	s := screenText(m)
+	if !strings.Contains(s, "verifying") || !strings.Contains(s, "pending") {
+		t.Errorf("no progress while verifying:\n%s", s)
+	}
+	checkGolden(t, "verifying-overview", s)
+	m.Update(keyMsg("q"))
+	if code := m.ExitCode(); code != 1 {
+		t.Errorf("exit code %d after quitting before verification ended, want 1", code)
+	}
+	close(g.open)
+	// The same bundle verified to the end passes.
+	done := testModel(t, bundle, pinned(t, genesis), TrustPinned)
+	if code := done.ExitCode(); code != 1 {
+		t.Errorf("the sample bundle (with findings) exits %d, want 1", code)
+	}
+	vb, err := os.ReadFile(filepath.Join("..", "fixtures", "vectors", "log-key-rotation-valid.csb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pass := testModel(t, vb, pinned(t, "c485b7dade41df04f2757f25175beac97d9cb15ab65a801d6a8c81a7e1ec15e0"), TrustPinned)
+	if code := pass.ExitCode(); code != 0 {
+		t.Errorf("a passing vector exits %d, want 0", code)
+	}
 }
