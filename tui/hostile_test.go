@@ -1,11 +1,15 @@
 package tui
 
 import (
+	"bytes"
+	"io"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"github.com/countersign/countersign/verifier"
 )
@@ -87,4 +91,41 @@ func TestHostileGolden(t *testing.T) {
 	checkGolden(t, "hostile-actor", screenText(m))
 	press(m, "esc", "4")
 	checkGolden(t, "hostile-principals", screenText(m))
+}
+
+// The whole of what the program writes to the terminal while a person
+// goes through every screen of the hostile bundle: the renderer's own
+// cursor and style sequences, and none of the attacker's.
+func TestHostileProgramOutput(t *testing.T) {
+	tm, _ := program(t, hostileBundle(), verifier.UnsafeNoTrust(), TrustUnsafe)
+	var out bytes.Buffer
+	// collect reads what the program wrote so far; the renderer draws at
+	// most every few milliseconds, so each key gets time to be drawn.
+	step := func(keys ...string) {
+		for _, k := range keys {
+			tm.Send(keyMsg(k))
+			time.Sleep(30 * time.Millisecond)
+			io.Copy(&out, tm.Output())
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(out.String(), "FAIL") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+		io.Copy(&out, tm.Output())
+	}
+	step("4", "G", "2")
+	for i := 0; i < 11; i++ {
+		step("enter", "pgdown", "pgdown", "esc", "j")
+	}
+	step("3", "enter", "pgdown", "esc", "j", "enter", "esc", "5", "6", "1", "q")
+	io.Copy(&out, tm.FinalOutput(t, teatest.WithFinalTimeout(10*time.Second)))
+	s := out.String()
+	if !strings.Contains(s, `\x1b]52;c;SEVMTE8=\x07`) {
+		t.Fatalf("the escaped form of the hostile text never reached the terminal: the test proves nothing\n%q", s)
+	}
+	for _, bad := range []string{"\x1b[31mRED", "\x1b]8;", "\x1b]52;", "\x07bell", "\rrlo", "\u202e", "\u2028", "\x9b", "\x9d"} {
+		if strings.Contains(s, bad) {
+			t.Errorf("the program wrote %q to the terminal", bad)
+		}
+	}
 }

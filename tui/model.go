@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"charm.land/bubbles/v2/help"
@@ -106,12 +107,19 @@ func (m *Model) Close() {
 	m.src.Close()
 }
 
-// ExitCode is the exit code of the verification as it stands: 0 only when
-// it finished and passed.
+// ExitCode is the exit code of the verification as it stands, the one
+// verify would give: 0 only when it finished and passed; 1 when it failed,
+// or did not finish; 3 when the file turned out not to be a bundle, or
+// could not be read.
 func (m *Model) ExitCode() int {
 	m.st.mu.RLock()
 	defer m.st.mu.RUnlock()
-	if m.st.done && m.st.err == nil && m.st.result != nil && m.st.result.Verdict == verifier.VerdictPass {
+	switch {
+	case !m.st.done:
+		return 1
+	case m.st.err != nil && !errors.Is(m.st.err, context.Canceled):
+		return 3
+	case m.st.err == nil && m.st.result != nil && m.st.result.Verdict == verifier.VerdictPass:
 		return 0
 	}
 	return 1

@@ -58,8 +58,9 @@ type Config struct {
 }
 
 // Run shows the browser on a terminal (input from in, drawing on out) until
-// the user quits, and returns the exit code of the verification: 0 when it
-// passed, 1 when it failed, is unauthenticated, or did not finish.
+// the user quits, and returns the exit code of the verification (see
+// Model.ExitCode): 0 when it passed, 1 when it failed or did not finish, 3
+// when the file is not a bundle after all.
 func Run(ctx context.Context, cfg Config, in io.Reader, out io.Writer) (int, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

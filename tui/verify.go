@@ -105,7 +105,10 @@ func (v *verification) run(ctx context.Context, r io.ReaderAt, size int64, trust
 	v.st.mu.Lock()
 	v.st.done, v.st.result, v.st.err, v.st.sha256 = true, res, err, sum
 	v.st.mu.Unlock()
-	v.notify <- doneMsg{}
+	select {
+	case v.notify <- doneMsg{}:
+	case <-ctx.Done():
+	}
 }
 
 type countReader struct {
