@@ -58,18 +58,25 @@ func (s *matchSet) rank(seq int64) int64 {
 	return s.cum[w] + int64(bits.OnesCount64(s.words[w]&(uint64(1)<<(seq%64)-1)))
 }
 
-// query is a parsed filter: actor:ID, run:ID, type:T, or text anywhere in
-// the record's line (ASCII letters in either case).
+// query is a parsed filter: actor:ID, run:ID (the records naming the run
+// and the outcomes deciding its proposal and attempts), type:T, or text
+// anywhere in the record's line (ASCII letters in either case).
 type query struct {
 	field, value string
 	lower        []byte
 	buf          []byte // the line in lower case, reused
+	// attempts, for run:ID, are the run's proposals and attempts not yet
+	// decided: the outcome deciding one names it, not the run, and is
+	// shown with the run (at most maxOpenAttempts are remembered).
+	attempts map[int64]bool
 }
+
+const maxOpenAttempts = 1 << 16
 
 func parseQuery(q string) *query {
 	for _, f := range []string{"actor", "run", "type"} {
 		if v, ok := strings.CutPrefix(q, f+":"); ok {
-			return &query{field: f, value: v}
+			return &query{field: f, value: v, attempts: map[int64]bool{}}
 		}
 	}
 	lower := []byte(q)
@@ -81,7 +88,7 @@ func parseQuery(q string) *query {
 	return &query{lower: lower}
 }
 
-func (q *query) match(line []byte) bool {
+func (q *query) match(seq int64, line []byte) bool {
 	if q.field == "" {
 		q.buf = q.buf[:0]
 		for _, c := range line {
@@ -91,6 +98,18 @@ func (q *query) match(line []byte) bool {
 			q.buf = append(q.buf, c)
 		}
 		return bytes.Contains(q.buf, q.lower)
+	}
+	if q.field == "run" && len(q.attempts) > 0 && bytes.Contains(line, []byte(`"type":"outcome"`)) {
+		if r, err := format.ParseRecord(line); err == nil {
+			var o struct {
+				Attempt int64 `json:"attempt"`
+			}
+			if json.Unmarshal(r.Body, &o) == nil && q.attempts[o.Attempt] {
+				delete(q.attempts, o.Attempt)
+				return true
+			}
+		}
+		return false
 	}
 	// A cheap test first: the value must appear in the line at all.
 	if !bytes.Contains(line, []byte(q.value)) {
@@ -106,7 +125,13 @@ func (q *query) match(line []byte) bool {
 	case "type":
 		return r.Type == q.value
 	}
-	return runOf(r.Body) == q.value
+	if runOf(r.Body) != q.value {
+		return false
+	}
+	if (r.Type == format.TypeProposal || r.Type == format.TypeAttempt) && len(q.attempts) < maxOpenAttempts {
+		q.attempts[seq] = true
+	}
+	return true
 }
 
 // runOf is the run a record's body names ("" for none).
@@ -193,7 +218,7 @@ func (f *filter) scan(ctx context.Context, r io.ReaderAt, size int64, linear boo
 					continue
 				}
 				for j, l := range lines {
-					if q.match(l) {
+					if q.match(fr.FirstSeq+int64(j), l) {
 						batch = append(batch, fr.FirstSeq+int64(j))
 					}
 				}
@@ -212,7 +237,7 @@ func (f *filter) scan(ctx context.Context, r io.ReaderAt, size int64, linear boo
 		if err != nil || format.IsTrailer(l.Bytes) {
 			break
 		}
-		if q.match(l.Bytes) {
+		if q.match(seq, l.Bytes) {
 			batch = append(batch, seq)
 		}
 		if seq%4096 == 4095 {

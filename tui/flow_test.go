@@ -192,3 +192,35 @@ func TestFlowJump(t *testing.T) {
 		t.Errorf("g put the cursor at %d, want 0", m.records.cur)
 	}
 }
+
+// run:ID finds the run's records and the outcomes deciding its proposal
+// and attempts: the same records as its timeline.
+func TestFilterRun(t *testing.T) {
+	bundle, genesis := sampleBundle()
+	m := testModel(t, bundle, pinned(t, genesis), TrustPinned)
+	press(m, "2", "/")
+	typeText(m, "run:pay-1")
+	press(m, "enter")
+	f := m.records.filter
+	for {
+		if _, _, _, done := f.snapshot(); done {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	var want []int64
+	for _, e := range m.st.runs {
+		if e.Run == "pay-1" {
+			want = runSeqs(e)
+		}
+	}
+	n, _, _, _ := f.snapshot()
+	if n != int64(len(want)) || len(want) != 8 {
+		t.Fatalf("run:pay-1 matched %d records, its timeline has %v", n, want)
+	}
+	for i, seq := range want {
+		if got := f.nth(int64(i)); got != seq {
+			t.Errorf("match %d is record %d, want %d", i, got, seq)
+		}
+	}
+}

@@ -3,7 +3,6 @@ package tui
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -179,7 +178,7 @@ func (r *recordsScreen) view(m *Model, w, h int) []string {
 		if done {
 			state = fmt.Sprintf("%d records scanned", scanned)
 		}
-		status = fit(fmt.Sprintf(" filter %s: %s, %s (esc clears)", display.Quote(f.text), display.Count(n, "match"), state), w)
+		status = fit(fmt.Sprintf(" filter %s: %s, %s (esc clears)", display.Quote(f.text), matchesText(n), state), w)
 		head++
 	}
 	r.h = h - head
@@ -229,4 +228,10 @@ func sortInt64(s []int64) {
 	}
 }
 
-var _ = strings.Repeat
+
+func matchesText(n int64) string {
+	if n == 1 {
+		return "1 match"
+	}
+	return fmt.Sprintf("%d matches", n)
+}
