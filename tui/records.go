@@ -228,7 +228,6 @@ func sortInt64(s []int64) {
 	}
 }
 
-
 func matchesText(n int64) string {
 	if n == 1 {
 		return "1 match"
