@@ -110,6 +110,12 @@ func (d *detailScreen) lines(m *Model, w int) []string {
 		}
 		add("  finding: " + display.Count(int64(len(fs)), "finding") + verb + " this record")
 	}
+	for _, f := range fs {
+		if integrity(f) {
+			add(m.styles.Finding.Render("  NOT INTACT: what this record says may have been altered; it counts for nothing"))
+			break
+		}
+	}
 	if st != statusPending {
 		add("  link        " + checkWord(fs, st, verifier.RuleChain, verifier.RuleSequence))
 		add("  envelope    " + checkWord(fs, st, verifier.RuleEnvelope))

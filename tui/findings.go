@@ -73,7 +73,15 @@ func (f *findingsScreen) view(m *Model, w, h int) []string {
 	if len(fs) == 0 {
 		return append(out, "", "  none")
 	}
-	// Each finding takes up to three rows: rule and records, message, references.
+	broken := map[int64]bool{} // records with an integrity finding
+	for _, fd := range fs {
+		if integrity(fd) {
+			for _, r := range fd.Records {
+				broken[r] = true
+			}
+		}
+	}
+	// Each finding takes three rows or more: rule and records, message, references.
 	per := 3
 	f.clamp(int64(len(fs)), (h-1)/per)
 	lastClass := ""
@@ -95,9 +103,49 @@ func (f *findingsScreen) view(m *Model, w, h int) []string {
 		for _, l := range wrap(display.Escape(fd.Message), w-4, 2) {
 			out = append(out, "    "+l)
 		}
+		if note := consequence(fd, broken); note != "" {
+			for _, l := range wrap(note, w-4, 2) {
+				out = append(out, m.styles.Dim.Render("    "+l))
+			}
+		}
 		if ref := references(fd.Rule); ref != "" {
 			out = append(out, m.styles.Dim.Render("    "+cut(display.Escape(ref), w-4)))
 		}
 	}
 	return out
+}
+
+// consequence says, as verify does, when a rule finding may follow from
+// records that failed integrity: one it names, or one inside the span of
+// records it covers.
+func consequence(f verifier.Finding, broken map[int64]bool) string {
+	if integrity(f) || len(broken) == 0 {
+		return ""
+	}
+	var named, within []int64
+	lo, hi := int64(-1), int64(-1)
+	for _, r := range f.Records {
+		if broken[r] {
+			named = append(named, r)
+		}
+		if lo < 0 || r < lo {
+			lo = r
+		}
+		if r > hi {
+			hi = r
+		}
+	}
+	if len(named) > 0 {
+		return "(consequence of " + recordsText(named) + " failing integrity)"
+	}
+	for r := range broken {
+		if r > lo && r < hi {
+			within = append(within, r)
+		}
+	}
+	if len(within) == 0 {
+		return ""
+	}
+	sortInt64(within)
+	return "(" + recordsText(within) + " failed integrity and count for nothing: this may be a consequence)"
 }

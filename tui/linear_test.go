@@ -168,3 +168,39 @@ func TestQuitBeforeVerified(t *testing.T) {
 		t.Errorf("a passing vector exits %d, want 0", code)
 	}
 }
+
+// The demonstration's tampered bundle, as the vector of the same shape: an
+// altered sign-off. The findings screen puts integrity first and says the
+// quorum finding may follow from it; the altered record says it is not
+// intact.
+func TestTamperedFindings(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "fixtures", "vectors", "deleted-record.csb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := testModel(t, b, verifier.UnsafeNoTrust(), TrustUnsafe)
+	press(m, "6")
+	s := screenText(m)
+	if i, j := strings.Index(s, "integrity ("), strings.Index(s, "rules ("); i < 0 || j >= 0 && j < i {
+		t.Errorf("integrity findings are not first:\n%s", s)
+	}
+	checkGolden(t, "findings-deleted-record", s)
+	press(m, "enter", "enter")
+	checkGolden(t, "detail-deleted-record", screenText(m))
+}
+
+// A rule finding on a record that failed integrity says it is a
+// consequence, as verify does.
+func TestConsequenceNote(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "fixtures", "vectors", "sod-execute-unbound.csb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := testModel(t, b, verifier.UnsafeNoTrust(), TrustUnsafe)
+	m.Update(sizeMsg(80, 40))
+	press(m, "6")
+	s := screenText(m)
+	if strings.Count(s, "(consequence of record 27 failing integrity)") != 2 {
+		t.Errorf("the two SOD-ATTEMPT-OUTCOME findings do not both say they follow from record 27:\n%s", s)
+	}
+}
