@@ -224,3 +224,44 @@ func TestFilterRun(t *testing.T) {
 		}
 	}
 }
+
+// The register as of a typed time: before the roles were assigned, after,
+// and a time that is not one.
+func TestControlsAsOf(t *testing.T) {
+	bundle, genesis := sampleBundle()
+	m := testModel(t, bundle, pinned(t, genesis), TrustPinned)
+	c := m.screens[scrControls].(*controlsScreen)
+	asOf := func(v string) {
+		press(m, "5", "t")
+		for range 40 {
+			press(m, "backspace")
+		}
+		typeText(m, v)
+		press(m, "enter")
+	}
+	asOf("2026-11-02T09:00:30")
+	if c.at != "2026-11-02T09:00:30.999Z" {
+		t.Errorf("as of %q", c.at)
+	}
+	s := screenText(m)
+	if !strings.Contains(s, "pay-release*  -") || strings.Contains(s, "ops.dana") {
+		t.Errorf("before any role was assigned the control should have no holder:\n%s", s)
+	}
+	asOf("2026-11-02")
+	s = screenText(m)
+	if !strings.Contains(s, "risk.ana+1!") || !strings.Contains(s, "1 conflict, 1 excepted conflict") {
+		t.Errorf("at the end of the day:\n%s", s)
+	}
+	asOf("2026-11-21")
+	if s := screenText(m); !strings.Contains(s, "2 conflicts, 0 excepted conflicts") {
+		t.Errorf("after the exception expired:\n%s", s)
+	}
+	asOf("yesterday")
+	if !strings.Contains(m.message, `not a time: "yesterday"`) || c.at != "2026-11-21T23:59:59.999Z" {
+		t.Errorf("a bad time: message %q, as of %q", m.message, c.at)
+	}
+	press(m, "]")
+	if c.at != "" {
+		t.Errorf("] past the last change should show the latest, not %q", c.at)
+	}
+}
