@@ -265,3 +265,13 @@ func TestControlsAsOf(t *testing.T) {
 		t.Errorf("] past the last change should show the latest, not %q", c.at)
 	}
 }
+
+// esc and a digit read together as alt+digit still change the screen.
+func TestAltDigit(t *testing.T) {
+	bundle, genesis := sampleBundle()
+	m := testModel(t, bundle, pinned(t, genesis), TrustPinned)
+	m.Update(tea.KeyPressMsg{Code: '3', Mod: tea.ModAlt})
+	if m.cur != scrRuns {
+		t.Errorf("alt+3 left the browser on screen %d", m.cur)
+	}
+}

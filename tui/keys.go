@@ -16,7 +16,9 @@ type KeyMap struct {
 	Help, Quit                              key.Binding
 }
 
-// DefaultKeyMap returns the browser's keys.
+// DefaultKeyMap returns the browser's keys. A screen's digit also answers
+// as alt+digit: a terminal reads esc typed just before a digit as one
+// alt+digit key, and over a slow link that is how esc then 3 arrives.
 func DefaultKeyMap() KeyMap {
 	b := func(help, desc string, keys ...string) key.Binding {
 		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(help, desc))
@@ -37,12 +39,12 @@ func DefaultKeyMap() KeyMap {
 		Time:       b("t", "as of time", "t"),
 		NextScreen: b("tab", "next screen", "tab"),
 		PrevScreen: b("shift+tab", "previous screen", "shift+tab"),
-		Overview:   b("1", "overview", "1"),
-		Records:    b("2", "records", "2"),
-		Runs:       b("3", "runs", "3"),
-		Principals: b("4", "principals", "4"),
-		Controls:   b("5", "controls", "5"),
-		Findings:   b("6", "findings", "6"),
+		Overview:   b("1", "overview", "1", "alt+1"),
+		Records:    b("2", "records", "2", "alt+2"),
+		Runs:       b("3", "runs", "3", "alt+3"),
+		Principals: b("4", "principals", "4", "alt+4"),
+		Controls:   b("5", "controls", "5", "alt+5"),
+		Findings:   b("6", "findings", "6", "alt+6"),
 		Help:       b("?", "help", "?"),
 		Quit:       b("q", "quit", "q", "ctrl+c"),
 	}
