@@ -11,7 +11,19 @@ import (
 // reads: the change log (Options.Changes) and the timelines of executed
 // change runs (Options.Timeline). The browser replays it as of any time;
 // it never rereads the bundle. Each kind of change is one entry of
-// regApply, so a new kind of change slots in without touching the rest.
+// regDecode (how it is read) and regApply (what it does to the register),
+// so a new kind of change slots in without touching the rest.
+//
+// What feeds it today: teams from the change log's enrolments; controls,
+// role assignments, exceptions and small-organisation exceptions from the
+// actions of executed change.control, change.role, change.exception and
+// change.small_org runs, exactly as the records state them; the grants of
+// the last executed change.policy. The verifier does not yet judge the
+// AG-259 rules on these (the register's own change kinds are still to
+// come): the screen shows what was executed, marks a row whose records
+// carry findings, and its conflicts and exceptions are a display of the
+// register, not a verdict. Personnel moves, reporting lines and
+// small-organisation reviews are not shown yet.
 
 // Roles is the five control roles, in the register's column order.
 var Roles = []string{"build", "operate", "approve", "validate", "audit"}
