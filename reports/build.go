@@ -237,13 +237,17 @@ func (c *collector) Record(ev *verifier.Event) {
 		c.prevTime = ev.Time
 	}
 	c.last.seq, c.last.time = ev.Seq, ev.Time
+	hash := ""
+	if !ev.Hash.IsZero() {
+		hash = ev.Hash.String()
+	}
 	if len(ev.Findings) > 0 && len(c.hashes) < maxHashes {
-		c.hashes[ev.Seq] = ev.Hash
+		c.hashes[ev.Seq] = hash
 	}
 	if c.o.Run != "" || !c.p.in(ev.Seq) {
 		return
 	}
-	c.rep.Records.add(&RecordRow{Seq: ev.Seq, Hash: ev.Hash, Time: ev.Time, Type: ev.Type, Actor: ev.Actor, Intact: ev.OK,
+	c.rep.Records.add(&RecordRow{Seq: ev.Seq, Hash: hash, Time: ev.Time, Type: ev.Type, Actor: ev.Actor, Intact: ev.OK,
 		Findings: int64(len(ev.Findings)), Rules: rulesOf(ev.Findings)})
 }
 

@@ -54,6 +54,7 @@ type job struct {
 type item struct {
 	pos      int64
 	bytes    int64
+	frame    int64          // byte offset of the frame the line ends in
 	rec      *format.Record // nil if the line could not be parsed
 	body     any
 	stmts    []*format.Statement // parallel to rec.Sigs; nil where unusable
@@ -196,6 +197,7 @@ func (v *verification) run(ctx context.Context, r io.Reader) error {
 		}
 		it := v.scan(line, cr.n)
 		if it != nil {
+			it.frame = line.Frame
 			cur.items = append(cur.items, it)
 			// Lines in flight are bounded in bytes too, so that large
 			// records do not pile up in memory (SPEC.md §10).
@@ -362,9 +364,9 @@ func (v *verification) finish(it *item) {
 		for i := range it.findings {
 			it.findings[i].format()
 		}
-		ev := &Event{Seq: it.pos, OK: ok, Findings: it.findings, Bytes: it.bytes, State: v.state}
+		ev := &Event{Seq: it.pos, OK: ok, Findings: it.findings, Bytes: it.bytes, Frame: it.frame, State: v.state}
 		if it.rec != nil {
-			ev.Type, ev.Actor, ev.Time, ev.Hash = it.rec.Type, it.rec.Actor, it.rec.Time, it.rec.Hash.String()
+			ev.Type, ev.Actor, ev.Time, ev.Hash = it.rec.Type, it.rec.Actor, it.rec.Time, it.rec.Hash
 		}
 		v.opts.Observer.Record(ev)
 	}

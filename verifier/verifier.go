@@ -117,11 +117,16 @@ type Event struct {
 	Type     string
 	Actor    string
 	Time     string
-	Hash     string // the record hash, lowercase hex ("" for a line that did not parse)
 	OK       bool
 	Findings []Finding
 	Bytes    int64 // compressed bytes consumed so far
-	State    *State
+	// Frame is the byte offset of the frame the record's line ends in, and
+	// Hash the record hash of the line (zero when it did not parse): a
+	// browser reading records through the seek table compares them with
+	// what this linear reading found.
+	Frame int64
+	Hash  format.Hash
+	State *State
 }
 
 // Verdicts and authenticity labels (SPEC.md §8.4).

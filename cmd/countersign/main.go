@@ -84,6 +84,7 @@ type command struct {
 var commands = []command{
 	{"verify", runVerify},
 	{"inspect", runInspect},
+	{"browse", runBrowse},
 	{"checkpoint", runCheckpoint},
 	{"report", runReport},
 	{"keygen", runKeygen},

@@ -15,6 +15,7 @@ Usage:
   countersign verify (--trust FP | --unsafe-no-trust) [--checkpoint FILE] [--json] BUNDLE
   countersign inspect [--json] BUNDLE
   countersign inspect --runs [--run ID] (--trust FP | --unsafe-no-trust) [--json] BUNDLE
+  countersign browse (--trust FP | --unsafe-no-trust) BUNDLE
   countersign checkpoint [--at SEQ] BUNDLE
   countersign report (--month YYYY-MM | --evidence [--run ID]) [--json F] [--xlsx F] [--pdf F] (--trust FP | --unsafe-no-trust) BUNDLE
   countersign keygen --id ID --name NAME --kind human|agent --team TEAM --out FILE
@@ -28,6 +29,7 @@ Commands:
   verify       check a bundle: integrity, trust root, checkpoint, rules
   inspect      describe a bundle: principals, record types, runs, seals, size;
                with --runs, every run: who proposed, approved, was refused, executed
+  browse       browse a bundle in the terminal while it is verified
   checkpoint   print a bundle's final seal, to keep for verify --checkpoint
   report       the monthly conflict report or the evidence pack, as files
   keygen       make a signing key, stored encrypted under a passphrase
@@ -110,6 +112,30 @@ Exit status: 0 when the bundle could be read (even with findings), 1 when --run
 names a run the bundle does not have, 2 on a usage error (with --runs, neither
 --trust nor --unsafe-no-trust), 3 when the input is not a bundle or cannot be
 read.
+`,
+
+	"browse": `Usage: countersign browse (--trust FP | --unsafe-no-trust) BUNDLE
+
+Browse a bundle in the terminal: the overview and verdict, the records, each
+record decoded, the runs as timelines, the principals and their keys, the
+register of controls as of any time, and the findings. It opens at once on a
+bundle of any length and verifies it in the background; every record shows
+pending, ok or finding. It draws on stderr and reads keys from the terminal,
+so stdout may be piped. Press ? for the keys, q to quit. NO_COLOR is obeyed.
+
+Flags:
+  --trust FP           the bundle's genesis hash, obtained out of band, as for
+                       verify; @FILE reads it from a file
+  --unsafe-no-trust    pin nothing: a banner says UNAUTHENTICATED throughout
+
+Examples:
+  countersign browse --trust @trust.txt evidence.csb
+  countersign browse --unsafe-no-trust evidence.csb
+
+Exit status: what verify would give: 0 when the verification finished and
+passed, 1 when it failed, is unauthenticated or was not finished when you quit,
+2 on a usage error or without a terminal, 3 when the input is not a bundle or
+cannot be read.
 `,
 
 	"checkpoint": `Usage: countersign checkpoint [--at SEQ] BUNDLE
