@@ -132,7 +132,7 @@ func TestAlertInTheSameDecision(t *testing.T) {
 
 	recs := journal(t, o.core)
 	want := []struct {
-		r                         *enforce.Refusal
+		r                        *enforce.Refusal
 		principal, control, role string
 	}{{r1, "risk.ana", "risk-limits", "approve"}, {r2, "risk.ana", "", "operate"}}
 	alerts := 0
