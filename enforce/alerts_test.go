@@ -353,6 +353,12 @@ func TestNoAlerterConfigured(t *testing.T) {
 	if err := o.core.AwaitAlerts(context.Background()); !errors.Is(err, enforce.ErrNoAlerter) {
 		t.Fatalf("AwaitAlerts: %v", err)
 	}
+	// A verifier sees the failure: a failed delivery never retried.
+	res := verifyCore(t, o.core)
+	if res.Verdict != verifier.VerdictFail || len(res.Findings) != 1 || res.Findings[0].Rule != verifier.RuleAlert60s ||
+		fmt.Sprint(res.Findings[0].Records) != fmt.Sprint([]int64{alert.Seq, d.Seq}) {
+		t.Fatalf("verdict %s, findings %+v", res.Verdict, res.Findings)
+	}
 }
 
 // TestAlertTimeoutBounded: a timeout that leaves no room for a delivery
