@@ -84,6 +84,9 @@ var ErrNoAlerter = errors.New("alerts await delivery and no alerter is configure
 // class with action alerts, and the control the act was on ("" when the
 // action names none). A note (no run) alerts by its code alone.
 func alertable(code, class string, action []byte) (bool, string) {
+	if code != CodeRoleNotAssigned && code != CodeConflictingRole && code != CodeNotInPool {
+		return false, ""
+	}
 	control := ""
 	if format.IsChangeClass(class) {
 		if a, err := format.ParseAction(action); err == nil {
@@ -194,7 +197,7 @@ type alertState struct {
 	lastCode string
 }
 
-// replayAlert applies an outcome, note, alert or alert_delivery record.
+// replay applies an outcome, note, alert or alert_delivery record.
 func (s *alertState) replay(rec *format.Record, body any) {
 	switch b := body.(type) {
 	case *format.Outcome:
