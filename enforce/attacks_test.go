@@ -422,6 +422,7 @@ func runAttack(t *testing.T, a attack, disable string, f fail) {
 		o.core.DisableCheck(disable)
 	}
 	d, err := step()
+	o.settle()
 	var r *enforce.Refusal
 	switch {
 	case !errors.As(err, &r) || !errors.Is(err, enforce.ErrRefused):

@@ -50,6 +50,20 @@ type Config struct {
 	// store. It is called with the core's lock held and must not call the
 	// core; queue the line if delivering it is slow.
 	OnSeal func(checkpoint []byte)
+	// Alerter delivers the alerts the core writes when it refuses an act
+	// for a role the actor does not hold (SPEC.md §6.9): it is called from
+	// a goroutine of the core's own, outside its lock, never delaying a
+	// decision, and each answer is recorded as an alert_delivery; failures
+	// are retried with backoff while the core is open. AG-259 4.4 wants an
+	// alert delivered within 60 seconds of the attempt: an embedding
+	// runtime must set one. Without it alerts are still written, each with
+	// a failed delivery "no alerter configured", which a verifier reports.
+	// With an Alerter, Clock is also called from the delivery goroutines
+	// (always with the core's lock held).
+	Alerter Alerter
+	// AlertTimeout bounds each call of the Alerter (default
+	// DefaultAlertTimeout; at most MaxAlertTimeout).
+	AlertTimeout time.Duration
 }
 
 // Genesis describes a new log.
@@ -85,6 +99,7 @@ type Core struct {
 	st        *state
 	sinceSeal int
 	closed    bool
+	dl        *delivery
 }
 
 func (c *Core) now() string {
@@ -128,7 +143,7 @@ func Create(cfg Config, g Genesis) (*Core, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Core{cfg: cfg, j: j}
+	c := &Core{cfg: cfg, j: j, dl: newDelivery()}
 	chain, line, err := produce.NewChain(body, sigs, c.now(), cfg.LogKey)
 	if err != nil {
 		j.close()
@@ -195,7 +210,7 @@ func open(cfg Config, j *journal, kept *head) (*Core, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Core{cfg: cfg, j: j, chain: chain}
+	c := &Core{cfg: cfg, j: j, chain: chain, dl: newDelivery()}
 	c.st = newState(ck.genesis)
 	if err := j.replay(ck, c.st.replay); err != nil {
 		return nil, err
@@ -208,6 +223,9 @@ func open(cfg Config, j *journal, kept *head) (*Core, error) {
 				return nil, fmt.Errorf("failed to keep the head of records recovered after a crash: %w", err)
 			}
 		}
+	}
+	if err := c.resumeAlerts(); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
@@ -247,6 +265,12 @@ func checkConfig(cfg *Config) error {
 	case cfg.HeadStore != nil && cfg.UnsafeNoHeadStore:
 		return errors.New("config: HeadStore and UnsafeNoHeadStore are both set")
 	}
+	switch {
+	case cfg.AlertTimeout == 0:
+		cfg.AlertTimeout = DefaultAlertTimeout
+	case cfg.AlertTimeout < 0 || cfg.AlertTimeout > MaxAlertTimeout:
+		return fmt.Errorf("config: AlertTimeout %s is outside 0 to %s: an alert must be deliverable within 60 seconds", cfg.AlertTimeout, MaxAlertTimeout)
+	}
 	if fs, ok := cfg.HeadStore.(*FileHeadStore); ok && inside(cfg.Dir, fs.Path()) {
 		return fmt.Errorf("config: the head file %s is inside the journal directory %s, where whoever rolls back the journal rolls it back too", fs.Path(), cfg.Dir)
 	}
@@ -273,15 +297,20 @@ func inside(dir, path string) bool {
 // Genesis returns the genesis hash: the fingerprint a relying party pins.
 func (c *Core) Genesis() format.Hash { return c.chain.Genesis() }
 
-// Close releases the journal, and the file of a FileHeadStore.
+// Close releases the journal, and the file of a FileHeadStore. It first
+// stops alert retries and waits, up to Config.AlertTimeout, for alerter
+// calls in flight, recording their answers; alerts still undelivered are
+// recorded as failed ("core closing"), to be retried at the next Open.
 func (c *Core) Close() error {
+	aerr := c.stopAlerts()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
 		return nil
 	}
 	c.closed = true
-	err := c.j.close()
+	close(c.dl.changed)
+	err := errors.Join(aerr, c.j.close())
 	if fs, ok := c.cfg.HeadStore.(*FileHeadStore); ok {
 		err = errors.Join(err, fs.Close())
 	}
@@ -299,6 +328,8 @@ func (c *Core) write(entries ...entry) ([]int64, error) {
 	var lines [][]byte
 	var seqs []int64
 	var hashes []format.Hash
+	var recs []built
+	var alerts []int64
 	save := *c.chain
 	if at < c.chain.LastTime() {
 		l, err := c.chain.Append(c.chain.LastTime(), format.TypeNote, "", &format.Note{Code: "clock-clamped",
@@ -323,6 +354,16 @@ func (c *Core) write(entries ...entry) ([]int64, error) {
 		seqs = append(seqs, c.chain.Next()-1)
 		hashes = append(hashes, c.chain.Head())
 		c.sinceSeal++
+		// An alertable refusal is followed by its alert (SPEC.md §6.9).
+		recs = append(recs, built{seqs[len(seqs)-1], e.typ, e.actor, body})
+		if a := c.alertFor(recs); a != nil {
+			more, seq, err := c.appendAlert(at, a)
+			if err != nil {
+				*c.chain = save
+				return nil, err
+			}
+			lines, alerts = append(lines, more...), append(alerts, seq)
+		}
 	}
 	var seal []byte
 	if c.cfg.SealEvery > 0 && c.sinceSeal >= c.cfg.SealEvery {
@@ -353,6 +394,7 @@ func (c *Core) write(entries ...entry) ([]int64, error) {
 		return nil, err
 	}
 	c.handSeal(seal)
+	c.startDeliveries(alerts)
 	return seqs, nil
 }
 

@@ -48,7 +48,24 @@ func (o *org) sign(id string, st *format.Statement) format.Signed {
 
 func newOrg(t *testing.T, dir string) *org {
 	t.Helper()
-	return newOrgWith(t, enforce.Config{Dir: dir, LogKey: key("log"), SealEvery: 7, HeadStore: headOf(dir)})
+	return newOrgWith(t, enforce.Config{Dir: dir, LogKey: key("log"), SealEvery: 7, HeadStore: headOf(dir), Alerter: deliverAtOnce})
+}
+
+// deliverAtOnce is an alerter that delivers every alert at once.
+func deliverAtOnce(context.Context, enforce.Alert) (string, string, error) {
+	return "test", "delivered at once", nil
+}
+
+// settle waits until every alert written is delivered and recorded, so
+// that the test goes on as if the delivery had been immediate (and reads
+// the test clock only once the core is done with it).
+func (o *org) settle() {
+	o.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := o.core.AwaitAlerts(ctx); err != nil {
+		o.t.Fatalf("alerts not delivered: %v", err)
+	}
 }
 
 // genesis returns the test organisation's genesis, its registrars' keys
@@ -257,6 +274,7 @@ func TestRefusalsAreRecorded(t *testing.T) {
 	}
 	for _, c := range cases {
 		d, err := c.do()
+		o.settle()
 		if c.code == "" {
 			o.ok(d, err)
 			continue

@@ -25,6 +25,7 @@ type state struct {
 	stmts      map[format.Hash]struct{} // every statement recorded, by SHA-256 of its signed bytes
 	person     map[string]string        // union-find over principals attested as one human
 	pending    map[int64]*pendingAttempt
+	al         alertState // alerts awaiting delivery (alerts.go)
 	next       int64
 	// off holds refusal checks disabled by a test (export_test.go), to
 	// show each one is load-bearing. It is empty outside tests.
@@ -162,6 +163,7 @@ func (s *state) replay(line []byte) error {
 	for _, sig := range rec.Sigs {
 		s.stmts[sha256.Sum256(sig.Stmt)] = struct{}{}
 	}
+	s.al.replay(rec, body)
 	switch b := body.(type) {
 	case *format.Genesis:
 		if s.next != 1 {

@@ -35,6 +35,7 @@ var conditionIDs = []string{
 	"SOD-ATTEMPT-OUTCOME.5", "SOD-ATTEMPT-OUTCOME.6", "SOD-ATTEMPT-OUTCOME.7", "SOD-ATTEMPT-OUTCOME.8",
 	"SOD-ATTEMPT-OUTCOME.9",
 	"SOD-PRINTED-NAME.1", "SOD-PRINTED-NAME.2",
+	"SOD-ALERT-60S.1", "SOD-ALERT-60S.2", "SOD-ALERT-60S.3", "SOD-ALERT-60S.4", "SOD-ALERT-60S.5",
 }
 
 // Limits of SPEC.md §10 that the verifier enforces.
@@ -60,6 +61,7 @@ type limits struct {
 	open        int
 	retained    int64
 	unparseable int
+	alerts      int // alerts awaiting delivery; 0 means MaxAlerts
 }
 
 func defaultLimits() limits {

@@ -122,7 +122,7 @@ func TestConditionsLoadBearing(t *testing.T) {
 // TestConditionCatalogue: every condition the code checks is in the
 // catalogue, and every catalogued condition is checked somewhere.
 func TestConditionCatalogue(t *testing.T) {
-	re := regexp.MustCompile(`"((?:INT|SOD)-[A-Z-]+\.[0-9]+)"`)
+	re := regexp.MustCompile(`"((?:INT|SOD)-[A-Z0-9-]+\.[0-9]+)"`)
 	used := map[string]bool{}
 	files, err := filepath.Glob("*.go")
 	if err != nil {

@@ -307,6 +307,23 @@ func probes() []probe {
 			b.Append(format.TypeNote, "risk.ana", &format.Note{Code: "memo", Text: "by someone"})
 			return done(b)
 		}},
+		{name: "alerts-bound", opts: Options{lim: &limits{open: MaxOpen, retained: MaxRetained, unparseable: MaxUnparseable, alerts: 1}},
+			want: want(f(RuleAlert60s, 19)), build: func() ([]byte, Trust) {
+				b := probeBase(nil)
+				for i := 0; i < 2; i++ {
+					n := b.Append(format.TypeNote, "", &format.Note{Code: "role-not-assigned", Text: "refused"})
+					b.Append(format.TypeAlert, "", &format.Alert{Attempt: n, Text: "refused"})
+				}
+				return done(b)
+			}},
+		{name: "alert-other-principal", want: want(f(RuleAlert60s, 21)), build: func() ([]byte, Trust) {
+			b := probeBase(nil)
+			r, _ := changeRun(b, "ops.dana")
+			a := r.Signoff("risk.ana", 1, format.MeaningApproval, "approved", false, "not-in-pool")
+			al := b.Append(format.TypeAlert, "", &format.Alert{Attempt: a, Principal: "risk.ben", Control: "c", Role: "approve", Text: "risk.ben was refused"})
+			b.Append(format.TypeAlertDelivery, "", &format.AlertDelivery{Alert: al, Channel: "pager", Status: "delivered", Detail: "sent"})
+			return done(b)
+		}},
 	}
 }
 

@@ -45,6 +45,7 @@ type State struct {
 	retained int64              // bytes kept for open runs (SPEC.md §10)
 	runIDs   digestSet          // every run ID proposed so far
 	acted    digestSet          // statements of accepted exercise attempts
+	alerts   *alertState        // SOD-ALERT-60S (rule_alert_60s.go)
 	// person links principals attested to be one human (SPEC.md §6.2):
 	// a union-find forest over principal IDs.
 	person map[string]string

@@ -22,13 +22,15 @@ type CoreSetup struct {
 	LogKey    crypto.Signer
 	Clock     func() time.Time
 	SealEvery int
+	// Alerter delivers the core's alerts (enforce.Config.Alerter).
+	Alerter enforce.Alerter
 }
 
 // config keeps the journal's head in a file beside Dir (never inside it,
 // which the core refuses).
 func (s CoreSetup) config() enforce.Config {
 	head := enforce.NewFileHeadStore(filepath.Clean(s.Dir) + ".head")
-	return enforce.Config{Dir: s.Dir, LogKey: s.LogKey, Clock: s.Clock, SealEvery: s.SealEvery, HeadStore: head}
+	return enforce.Config{Dir: s.Dir, LogKey: s.LogKey, Clock: s.Clock, SealEvery: s.SealEvery, HeadStore: head, Alerter: s.Alerter}
 }
 
 // NewCore creates a core with a new log.

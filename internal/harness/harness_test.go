@@ -141,6 +141,11 @@ func (w *world) chance(p float64) bool { return w.rng.Float64() < p }
 
 // record notes the core's answer to a step: a refusal is kept for forging.
 func (w *world) record(r *refusal, d *enforce.Decision, err error) bool {
+	// Alerts are delivered before the next step, as by a prompt alerter
+	// (and the clock is read again only once the core is done with it).
+	if err := w.core.AwaitAlerts(context.Background()); err != nil {
+		panic(err)
+	}
 	var rf *enforce.Refusal
 	if errors.As(err, &rf) {
 		r.code = rf.Code
@@ -183,7 +188,8 @@ func newWorld(t testing.TB, seed int64) *world {
 		regs = append(regs, enforce.Registrar{Principal: p, Key: k.Public().(ed25519.PublicKey), ProofOfPossession: pop})
 		w.regs = append(w.regs, id)
 	}
-	core, err := NewCore(CoreSetup{Dir: w.dir, LogKey: w.logKey, Clock: w.now, SealEvery: 5 + w.rng.Intn(20)},
+	deliver := func(context.Context, enforce.Alert) (string, string, error) { return "harness", "delivered", nil }
+	core, err := NewCore(CoreSetup{Dir: w.dir, LogKey: w.logKey, Clock: w.now, SealEvery: 5 + w.rng.Intn(20), Alerter: deliver},
 		enforce.Genesis{BundleID: fmt.Sprintf("harness-%d", seed), Org: "Example Bank", TimeZone: "UTC", Registrars: regs, Governance: 2})
 	if err != nil {
 		t.Fatal(err)
