@@ -265,6 +265,13 @@ func (v *verification) genesis(it *item, rec *format.Record, g *format.Genesis) 
 		v.stopped = true
 		return
 	}
+	if minor > format.VersionMinor && v.on("INT-VERSION.1") {
+		// A newer minor version adds rules this verifier does not know:
+		// ignoring them could pass a bundle that breaks them (SPEC.md §9).
+		fail(RuleVersion, "bundle declares format version %q; this verifier knows the rules of versions up to %d.%d only and refuses a newer minor version", g.Version, format.VersionMajor, format.VersionMinor)
+		v.stopped = true
+		return
+	}
 	lax := minor > format.VersionMinor
 	if v.trust.pinned && gh != v.trust.genesis && v.on("INT-TRUST.1") {
 		fail(RuleTrust, "genesis hash %s does not match the pinned trust root %s: this bundle was not made under the key you trust", gh, v.trust.genesis)

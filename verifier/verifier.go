@@ -144,7 +144,7 @@ const (
 const (
 	ResultFormat  = "countersign-verify-result"
 	ResultVersion = 2
-	SpecRevision  = "1.1"
+	SpecRevision  = "1.2"
 )
 
 // Version is the version of this verifier: the module version the Go tool
@@ -215,7 +215,7 @@ type Bundle struct {
 	Genesis       string `json:"genesis"`              // hash of record 0, lowercase hex: the bundle's identity
 	ID            string `json:"id"`                   // the genesis bundle_id
 	Organisation  string `json:"organisation"`         // the genesis org name
-	FormatVersion string `json:"format_version"`       // the genesis version, "1.0" or a newer minor
+	FormatVersion string `json:"format_version"`       // the genesis version, "1.0" to "1.2" (a newer minor is refused)
 	Head          string `json:"head"`                 // hash of the last record read
 	FinalSeal     string `json:"final_seal,omitempty"` // the trailer line, when its seal matches the bundle (its signature is a finding if bad)
 }

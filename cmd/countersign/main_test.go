@@ -240,7 +240,7 @@ func TestVerify(t *testing.T) {
 		{name: "not zstd", args: []string{"verify", "--trust", fp, notZstd}, code: exitInput,
 			errOut: []string{"countersign: error: " + notZstd + " is not a countersign bundle: it does not begin with a zstd frame"}},
 		{name: "not zstd json", args: []string{"verify", "--json", "--trust", fp, notZstd}, code: exitInput, outJSON: true,
-			out:    []string{`"verdict": "not-bundle"`, `"reason": "it does not begin with a zstd frame`, `"spec": "1.1"`},
+			out:    []string{`"verdict": "not-bundle"`, `"reason": "it does not begin with a zstd frame`, `"spec": "1.2"`},
 			errOut: []string{"is not a countersign bundle"}},
 		{name: "empty file", args: []string{"verify", "--unsafe-no-trust", empty}, code: exitInput,
 			errOut: []string{"countersign: error: " + empty + " is not a countersign bundle: the file is empty"}},
@@ -377,7 +377,7 @@ func TestInspect(t *testing.T) {
 
 	runCases(t, []cliCase{
 		{name: "summary", args: []string{"inspect", bundle}, code: exitOK, out: []string{
-			"format        countersign 1.0", "genesis       " + b.Genesis().String(), `bundle id     "fixture"`,
+			"format        countersign 1.2", "genesis       " + b.Genesis().String(), `bundle id     "fixture"`,
 			`"Example Bank" (time zone "Europe/London")`, "compressed", "decompressed", "frame",
 			"records       " + itoa(int64(len(b.Lines))), "  genesis", "  enrolment", "  note", "  seal",
 			"seals         1 periodic, final seal present", "principals    4",
@@ -658,7 +658,7 @@ func TestDispatch(t *testing.T) {
 		{name: "help unknown", args: []string{"help", "nope"}, code: exitUsage},
 		{name: "unknown command", args: []string{"frobnicate"}, code: exitUsage, errOut: []string{`countersign: error: unknown command "frobnicate"`, "countersign: hint:"}},
 		{name: "unknown command escaped", args: []string{"x\x1b[2J"}, code: exitUsage, errOut: []string{`x\x1b[2J`}, notErr: []string{"\x1b"}},
-		{name: "version", maskHex: true, args: []string{"version"}, code: exitOK, out: []string{"countersign ", "bundle format countersign 1.0"}},
+		{name: "version", maskHex: true, args: []string{"version"}, code: exitOK, out: []string{"countersign ", "bundle format countersign 1.2"}},
 		{name: "demo without its binary", args: []string{"demo"}, code: exitInput, errOut: []string{"countersign: error: cannot find countersign-demo", "countersign: hint: make install"}},
 		{name: "inspect -h", args: []string{"inspect", "-h"}, code: exitOK, out: []string{"Usage: countersign inspect"}},
 		{name: "keygen -h", args: []string{"keygen", "-h"}, code: exitOK, out: []string{"Usage: countersign keygen", keyfile.PassphraseEnv}},
