@@ -285,8 +285,11 @@ func (v *verification) genesis(it *item, rec *format.Record, g *format.Genesis) 
 		v.stopped = true
 		return
 	}
+	loc, known := loadZone(g.Org.TZ)
 	if !validTZ(g.Org.TZ) {
 		fail(RuleParse, "genesis time zone %q is not an IANA zone name", g.Org.TZ)
+	} else if !known {
+		fail(RuleParse, "genesis time zone %q is not in the time-zone database (%s)", g.Org.TZ, TZData)
 	}
 	if !format.ValidID(g.BundleID) {
 		fail(RuleParse, "genesis bundle_id %q is not an identifier", g.BundleID)
@@ -351,6 +354,7 @@ func (v *verification) genesis(it *item, rec *format.Record, g *format.Genesis) 
 		s.Org = g.Org
 		s.BundleID = g.BundleID
 		s.Lax = lax
+		s.loc = loc
 		s.Governance = g.Governance.N
 		s.LogKey = newKeyState(logID, logPub, "", 0)
 		s.Keys[logID] = s.LogKey
@@ -393,7 +397,7 @@ func atoiStrict(s string) (int, error) {
 // validTZ reports whether s is a time zone name as SPEC.md §6.1 defines
 // it: UTC, or components of letters, digits, '_', '+' and '-' joined by
 // '/', at least two, the first starting with a letter, at most 64 bytes.
-// The verifier consults no time-zone database.
+// Whether the zone database knows it is loadZone's question.
 func validTZ(s string) bool {
 	if s == "UTC" {
 		return true

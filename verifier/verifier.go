@@ -147,6 +147,12 @@ const (
 	SpecRevision  = "1.2"
 )
 
+// TZData names the time-zone database the verifier judges local days and
+// business days with (SPEC.md §6.11): the zone data embedded by Go's
+// time/tzdata package, which carries no version string of its own, so it
+// is named by the Go release that embeds it.
+var TZData = "time/tzdata of " + runtime.Version()
+
 // Version is the version of this verifier: the module version the Go tool
 // recorded, or "(devel)" for a build from a work tree.
 func Version() string {
@@ -176,6 +182,9 @@ type Result struct {
 	// (SpecRevision), and Verifier the version of the verifier (Version).
 	Spec     string `json:"spec"`
 	Verifier string `json:"verifier"`
+	// TZData names the time-zone database local days were judged with
+	// (TZData).
+	TZData string `json:"tzdata"`
 	// Verdict is VerdictPass (a trust root was given, or explicitly waived
 	// with UnsafeNoTrust, and there are no findings), VerdictFail (at least
 	// one finding) or VerdictUnauthenticated (no finding, but no trust root
@@ -206,7 +215,7 @@ type Result struct {
 // NotBundleResult is the document for an input that is not a bundle:
 // verdict VerdictNotBundle, the reason, no findings.
 func NotBundleResult(reason string) *Result {
-	return &Result{Format: ResultFormat, Version: ResultVersion, Spec: SpecRevision, Verifier: Version(),
+	return &Result{Format: ResultFormat, Version: ResultVersion, Spec: SpecRevision, Verifier: Version(), TZData: TZData,
 		Verdict: VerdictNotBundle, Authenticity: AuthNotEstablished, Findings: []Finding{}, Reason: reason}
 }
 
