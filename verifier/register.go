@@ -3,9 +3,9 @@ package verifier
 import (
 	"math/big"
 	"regexp"
-	"strconv"
 	"slices"
 	"sort"
+	"strconv"
 	"time"
 	_ "time/tzdata" // the zone data every verifier uses, whatever the machine has (SPEC.md §6.11)
 
@@ -89,7 +89,7 @@ type Register struct {
 	conflict map[string]map[string]bool // control -> units in conflict ("p:"+person, "t:"+team)
 	entries  int                        // controls, teams, holders and members kept (SPEC.md §10)
 	full     bool                       // the bound was reached
-	earliest string // the earliest deadline of an incomplete material control not yet reported
+	earliest string                     // the earliest deadline of an incomplete material control not yet reported
 	// daily totals of executed amounts for the current local day
 	day   string
 	daily map[dailyKey]*big.Rat
