@@ -84,6 +84,7 @@ type command struct {
 var commands = []command{
 	{"verify", runVerify},
 	{"inspect", runInspect},
+	{"register", runRegister},
 	{"checkpoint", runCheckpoint},
 	{"keygen", runKeygen},
 	{"sign", runSign},
