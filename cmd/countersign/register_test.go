@@ -54,10 +54,10 @@ func TestRegister(t *testing.T) {
 
 	runCases(t, []cliCase{
 		{name: "at the end", args: []string{"register", "--trust", fp, bundle}, code: exitOK,
-			out: []string{"control risk-limit \"Trading risk limit\", material", "audit       team audit-team \"Internal audit\", accountable aud.ada", "verification  PASS"},
+			out:    []string{"control risk-limit \"Trading risk limit\", material", "audit       team audit-team \"Internal audit\", accountable aud.ada", "verification  PASS"},
 			notOut: []string{"audit       aud.ada \"Principal aud.ada\" (human), since 2026-11-02T09:01:20.000Z"}},
 		{name: "before the role change", args: []string{"register", "--seq", "140", "--trust", fp, bundle}, code: exitOK,
-			out: []string{"as of record 140", "audit       aud.ada \"Principal aud.ada\" (human), since 2026-11-02T09:01:20.000Z, record 80, run role-5"},
+			out:    []string{"as of record 140", "audit       aud.ada \"Principal aud.ada\" (human), since 2026-11-02T09:01:20.000Z, record 80, run role-5"},
 			notOut: []string{"audit-team"}},
 		{name: "at a time", args: []string{"register", "--at", "2026-11-02T09:00:45.000Z", "--trust", fp, bundle}, code: exitOK,
 			out: []string{"as of 2026-11-02T09:00:45.000Z", "build       eng.sam", "operate     NO HOLDER"}},
