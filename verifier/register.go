@@ -91,8 +91,9 @@ type Register struct {
 	full     bool                       // the bound was reached
 	earliest string                     // the earliest deadline of an incomplete material control not yet reported
 	// daily totals of executed amounts for the current local day
-	day   string
-	daily map[dailyKey]*big.Rat
+	day       string
+	daily     map[dailyKey]*big.Rat
+	dailyFull bool
 }
 
 type dailyKey struct{ principal, class, currency string }

@@ -138,7 +138,8 @@ func (s *State) dailyTotal(r *RunState, t string) *big.Rat {
 // addDaily adds an executed run's amount to its maker's total for the
 // local day of the execution; a new day starts every total afresh. One
 // total is kept per maker, class and currency of the day (SPEC.md §10).
-func (s *State) addDaily(r *RunState, t string) {
+func (s *State) addDaily(j *judgement, r *RunState) {
+	t := j.rec.Time
 	if !r.AmountOK || r.Currency == "" {
 		return
 	}
@@ -147,12 +148,20 @@ func (s *State) addDaily(r *RunState, t string) {
 		return
 	}
 	g := s.Reg
-	if day := s.localDay(t); day != g.day {
+	day := s.localDay(t)
+	if day != g.day {
 		g.day, g.daily = day, map[dailyKey]*big.Rat{}
 	}
 	k := dailyKey{r.Proposer, r.Class, r.Currency}
 	if g.daily[k] == nil {
-		if len(g.daily) >= MaxRegister {
+		if len(g.daily) >= MaxRegister && j.on("SOD-ATTEMPT-OUTCOME.8") {
+			// Past the bound the total cannot be kept: fail closed,
+			// reported once.
+			if g.dailyFull {
+				return
+			}
+			g.dailyFull = true
+			j.emitf(RuleAttemptOutcome, nil, "more than %d daily totals on %s at record %d; the verifier keeps no more", MaxRegister, day, j.rec.Seq)
 			return
 		}
 		g.daily[k] = new(big.Rat)

@@ -47,7 +47,7 @@ var rulePolicyChange = Rule{
 				}
 			}
 		}
-		if r.Unowned && r.Required != nil && j.on("SOD-POLICY-CHANGE.3") && !governanceMet(s, r) {
+		if r.Unowned && len(r.Affected) > 0 && r.Required != nil && j.on("SOD-POLICY-CHANGE.3") && !governanceMet(s, r) {
 			j.emitf(RulePolicyChange, recs, "run %s changes a class no control governs without the governance stage's sign-offs", r.ID)
 		}
 		if r.Class == format.ClassControl && r.Action != nil && j.on("SOD-POLICY-CHANGE.4") {

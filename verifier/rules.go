@@ -206,7 +206,7 @@ func track(j *judgement) {
 		if r.Action != nil && format.IsChangeClass(r.Class) {
 			applyChange(j, r)
 		} else if !format.IsChangeClass(r.Class) {
-			s.addDaily(r, rec.Time)
+			s.addDaily(j, r)
 		}
 		closeRun(s, r)
 	}
