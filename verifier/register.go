@@ -649,13 +649,19 @@ func (s *State) affectedBy(p *format.PolicyAction) ([]string, bool) {
 		}
 		// A changed grant whose limit names a control's parameter changes
 		// that control too.
-		for _, v := range []*policyView{cur, next} {
-			other := next
-			if v == next {
-				other = cur
+		// The multisets' symmetric difference: a key whose count differs.
+		count := func(keys []string, k string) int {
+			n := 0
+			for _, x := range keys {
+				if x == k {
+					n++
+				}
 			}
+			return n
+		}
+		for _, v := range []*policyView{cur, next} {
 			for k, ctrls := range v.refs[c] {
-				if slices.Contains(other.grants[c], k) {
+				if count(cur.grants[c], k) == count(next.grants[c], k) {
 					continue
 				}
 				for _, ctl := range ctrls {
