@@ -389,10 +389,25 @@ func applyRegister(j *judgement, r *RunState, ch any) bool {
 		} else if n < 0 {
 			g.entries += n
 		}
-		g.Teams[c.Team] = &Team{ID: c.Team, Name: c.Name, Accountable: c.Accountable, Members: slices.Clone(c.Members), Since: seq}
-		for id := range g.Controls {
-			touched[id] = true // a team's members count on every control (SPEC.md §6.11)
+		// The controls whose units the change can alter: those the team
+		// holds a role on, or a member (old or new) holds one on alone.
+		members := map[string]bool{}
+		for _, m := range c.Members {
+			members[m] = true
 		}
+		if old != nil {
+			for _, m := range old.Members {
+				members[m] = true
+			}
+		}
+		for k, hs := range g.Roles {
+			for _, h := range hs {
+				if h.Team == c.Team || h.Principal != "" && members[h.Principal] {
+					touched[k.control] = true
+				}
+			}
+		}
+		g.Teams[c.Team] = &Team{ID: c.Team, Name: c.Name, Accountable: c.Accountable, Members: slices.Clone(c.Members), Since: seq}
 	case *format.RoleAction:
 		if s.roleProblem(c) != "" && j.on("SOD-ROLE-CHANGE-LOG.4") {
 			return false
