@@ -57,7 +57,7 @@ package format
 // Version is the format version this package writes and reads.
 const (
 	FormatName   = "countersign"
-	Version      = "1.0"
+	Version      = "1.2"
 	VersionMajor = 1
-	VersionMinor = 0
+	VersionMinor = 2
 )

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -163,7 +164,17 @@ func TestQuitBeforeVerified(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pass := testModel(t, vb, pinned(t, "c485b7dade41df04f2757f25175beac97d9cb15ab65a801d6a8c81a7e1ec15e0"), TrustPinned)
+	ej, err := os.ReadFile(filepath.Join("..", "fixtures", "vectors", "log-key-rotation-valid.expect.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var exp struct {
+		Trust string `json:"trust"`
+	}
+	if err := json.Unmarshal(ej, &exp); err != nil {
+		t.Fatal(err)
+	}
+	pass := testModel(t, vb, pinned(t, exp.Trust), TrustPinned)
 	if code := pass.ExitCode(); code != 0 {
 		t.Errorf("a passing vector exits %d, want 0", code)
 	}

@@ -55,6 +55,14 @@ type RunState struct {
 	// (nil when the class is not gated); Policy its version.
 	Required *format.GateDef
 	Policy   int64
+	// Control is the control governing the run's class at the proposal
+	// ("" for change classes and ungoverned classes); Affected, for a
+	// change.policy or a change.control of an existing control, the
+	// controls it changes, and Unowned whether it changes a class no
+	// control governs (SPEC.md §6.11).
+	Control  string
+	Affected []Affected
+	Unowned  bool
 	// Gate is the gate the run was parked at: the policy's definition when
 	// the gate record matches it, otherwise the record's own.
 	Gate    *format.Gate
@@ -165,7 +173,7 @@ func (s *State) limited(class string) bool {
 		return false
 	}
 	for _, g := range s.Policy.Grants {
-		if g.MaxAmount == "" {
+		if g.MaxAmount == "" && g.Limit == nil && g.DailyLimit == nil {
 			continue
 		}
 		for _, c := range g.Classes {
@@ -180,12 +188,22 @@ func (s *State) limited(class string) bool {
 // grantFor returns the refusal code for principal acting as role in run r
 // under the state's policy, or "" when a grant covers it. Change classes
 // are governed by their gates, not by grants.
-func (s *State) grantFor(principal, role string, r *RunState) string {
+//
+// With params set, limits bound to a control's parameters (SPEC.md
+// §6.11) are judged against the parameter in force.
+func (s *State) grantFor(principal, role string, r *RunState, params bool) string {
+	_, code := s.grantsFor(principal, role, r, params)
+	return code
+}
+
+// grantsFor returns the grants of principal as role that cover run r,
+// and, when none does, the refusal code.
+func (s *State) grantsFor(principal, role string, r *RunState, params bool) ([]*format.Grant, string) {
 	if format.IsChangeClass(r.Class) {
-		return ""
+		return nil, ""
 	}
 	if s.Policy == nil {
-		return "no-grant"
+		return nil, "no-grant"
 	}
 	code := "no-grant"
 	named := false // some grant of the class names a currency
@@ -195,6 +213,7 @@ func (s *State) grantFor(principal, role string, r *RunState) string {
 			named = true
 		}
 	}
+	var out []*format.Grant
 	for i := range s.Policy.Grants {
 		g := &s.Policy.Grants[i]
 		if g.Principal != principal || g.Role != role {
@@ -206,21 +225,26 @@ func (s *State) grantFor(principal, role string, r *RunState) string {
 			code = "over-limit"
 			continue
 		}
-		switch c := covers(g, r); c {
+		switch c := s.covers(g, r, params); c {
 		case "":
-			return ""
+			out = append(out, g)
 		case "over-limit":
 			code = c
 		}
 	}
-	return code
+	if out != nil {
+		return out, ""
+	}
+	return nil, code
 }
 
 // covers is the verifier's own reading of a grant's limits (SPEC.md
-// §6.8): the class is listed; a grant naming a currency covers only that
-// currency; a grant with a maximum covers only a valid amount at most that
-// maximum.
-func covers(g *format.Grant, r *RunState) string {
+// §6.8, §6.11): the class is listed; a grant naming a currency covers only
+// that currency; a grant with a maximum covers only a valid amount at most
+// that maximum; a grant whose per-action or daily limit is bound to a
+// control's parameter covers only an amount in the parameter's currency,
+// at most the parameter's value in force (params set).
+func (s *State) covers(g *format.Grant, r *RunState, params bool) string {
 	listed := false
 	for _, c := range g.Classes {
 		listed = listed || c == r.Class
@@ -231,16 +255,43 @@ func covers(g *format.Grant, r *RunState) string {
 	if g.Currency != "" && g.Currency != r.Currency {
 		return "over-limit"
 	}
+	if params {
+		for _, ref := range []*format.ParamRef{g.Limit, g.DailyLimit} {
+			if ref == nil {
+				continue
+			}
+			p := s.param(ref)
+			if p == nil || !r.AmountOK || r.Currency != p.Currency || !atMost(r.Amount, p.Value) {
+				return "over-limit"
+			}
+		}
+	}
 	if g.MaxAmount == "" {
 		return ""
 	}
-	if !r.AmountOK || !format.ValidAmount(g.MaxAmount) {
-		return "over-limit"
-	}
-	limit, err1 := format.ParseDecimal(g.MaxAmount)
-	amt, err2 := format.ParseDecimal(r.Amount)
-	if err1 != nil || err2 != nil || amt.Cmp(limit) > 0 {
+	if !r.AmountOK || !format.ValidAmount(g.MaxAmount) || !atMost(r.Amount, g.MaxAmount) {
 		return "over-limit"
 	}
 	return ""
+}
+
+// atMost reports whether decimal a is at most decimal b, exactly.
+func atMost(a, b string) bool {
+	x, err1 := format.ParseDecimal(a)
+	y, err2 := format.ParseDecimal(b)
+	return err1 == nil && err2 == nil && x.Cmp(y) <= 0
+}
+
+// param returns the amount parameter ref names in the register, or nil
+// when there is none of type amount.
+func (s *State) param(ref *format.ParamRef) *format.Parameter {
+	c := s.Reg.Controls[ref.Control]
+	if c == nil {
+		return nil
+	}
+	p := c.Param(ref.Parameter)
+	if p == nil || p.Type != "amount" {
+		return nil
+	}
+	return p
 }

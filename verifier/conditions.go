@@ -30,11 +30,15 @@ var conditionIDs = []string{
 	"SOD-SIGNATURE-MEANING.5", "SOD-SIGNATURE-MEANING.6", "SOD-SIGNATURE-MEANING.7", "SOD-SIGNATURE-MEANING.8",
 	"SOD-SIGNATURE-MEANING.9",
 	"SOD-ONE-ROLE.1", "SOD-ONE-ROLE.2", "SOD-ONE-ROLE.3", "SOD-ONE-ROLE.4",
-	"SOD-GRANT.1", "SOD-GRANT.2", "SOD-GRANT.3", "SOD-GRANT.4", "SOD-GRANT.5",
+	"SOD-GRANT.1", "SOD-GRANT.2", "SOD-GRANT.3", "SOD-GRANT.4", "SOD-GRANT.5", "SOD-GRANT.6", "SOD-GRANT.7", "SOD-GRANT.8",
 	"SOD-ATTEMPT-OUTCOME.1", "SOD-ATTEMPT-OUTCOME.2", "SOD-ATTEMPT-OUTCOME.3", "SOD-ATTEMPT-OUTCOME.4",
 	"SOD-ATTEMPT-OUTCOME.5", "SOD-ATTEMPT-OUTCOME.6", "SOD-ATTEMPT-OUTCOME.7", "SOD-ATTEMPT-OUTCOME.8",
 	"SOD-ATTEMPT-OUTCOME.9",
 	"SOD-PRINTED-NAME.1", "SOD-PRINTED-NAME.2",
+	"SOD-CONTROL-ROLES.1", "SOD-CONTROL-ROLES.2", "SOD-CONTROL-ROLES.3", "SOD-CONTROL-ROLES.4", "SOD-CONTROL-ROLES.5",
+	"SOD-ACCESS-ALIGNMENT.1", "SOD-ACCESS-ALIGNMENT.2",
+	"SOD-ROLE-CHANGE-LOG.1", "SOD-ROLE-CHANGE-LOG.2", "SOD-ROLE-CHANGE-LOG.3", "SOD-ROLE-CHANGE-LOG.4",
+	"SOD-POLICY-CHANGE.1", "SOD-POLICY-CHANGE.2", "SOD-POLICY-CHANGE.3", "SOD-POLICY-CHANGE.4",
 	"SOD-ALERT-60S.1", "SOD-ALERT-60S.2", "SOD-ALERT-60S.3", "SOD-ALERT-60S.4", "SOD-ALERT-60S.5",
 }
 
@@ -58,6 +62,7 @@ const (
 
 // limits are the bounds one verification applies; tests lower them.
 type limits struct {
+	register    int
 	open        int
 	retained    int64
 	unparseable int
@@ -65,5 +70,5 @@ type limits struct {
 }
 
 func defaultLimits() limits {
-	return limits{open: MaxOpen, retained: MaxRetained, unparseable: MaxUnparseable}
+	return limits{register: MaxRegister, open: MaxOpen, retained: MaxRetained, unparseable: MaxUnparseable}
 }

@@ -373,7 +373,7 @@ func (v *verification) finish(it *item) {
 }
 
 func (v *verification) result() *Result {
-	res := &Result{Format: ResultFormat, Version: ResultVersion, Spec: SpecRevision, Verifier: Version(), Bundle: v.bundle, Counts: v.counts, FindingsOmitted: v.omitted}
+	res := &Result{Format: ResultFormat, Version: ResultVersion, Spec: SpecRevision, Verifier: Version(), TZData: TZData, Bundle: v.bundle, Counts: v.counts, FindingsOmitted: v.omitted}
 	res.Bundle.Genesis = v.state.Genesis.String()
 	res.Bundle.ID = v.state.BundleID
 	res.Bundle.Organisation = v.state.Org.Name

@@ -51,6 +51,14 @@ func (v *verification) interpret(it *item, rec *format.Record, body any, fail fu
 			}
 		}
 		onlyOne(it, bind)
+	case *format.Validation:
+		if st := it.stmts[0]; st != nil {
+			bindActor(it, rec, st, bind)
+			if st.Control != b.Control || st.Subject != b.Subject || st.Result != b.Result || st.Notes != b.Notes {
+				bind(RuleStatement, "record %d: the validator's statement does not match the validation recorded", it.pos)
+			}
+		}
+		onlyOne(it, bind)
 	case *format.Personnel:
 		if st := it.stmts[0]; st != nil {
 			bindActor(it, rec, st, bind)

@@ -109,6 +109,14 @@ func checkPolicy(j *judgement, r *RunState, p *format.PolicyAction) {
 			if repeated && j.on("SOD-GATE-POLICY.9") {
 				j.emitf(RuleGatePolicy, recs, "stage %d of gate %s names a pool member twice", st.Stage, clip(g.Gate))
 			}
+			if st.PoolRole != nil {
+				// A role pool is resolved at each proposal (SPEC.md §6.11):
+				// only its n is judged here.
+				if st.N < 1 && j.on("SOD-GATE-POLICY.9") {
+					j.emitf(RuleGatePolicy, recs, "stage %d of gate %s needs %d sign-offs: a gate must need at least one", st.Stage, clip(g.Gate), st.N)
+				}
+				continue
+			}
 			if (st.N < 1 || st.N > int64(len(distinct))) && j.on("SOD-GATE-POLICY.9") {
 				j.emitf(RuleGatePolicy, recs, "stage %d of gate %s needs %d sign-offs from a pool of %d: a gate must need at least one and no more than its pool", st.Stage, clip(g.Gate), st.N, len(distinct))
 			}
@@ -133,6 +141,9 @@ func sameStages(a, b []format.Stage) bool {
 	for i := range a {
 		x, y := a[i], b[i]
 		if x.Stage != y.Stage || x.N != y.N || x.Meaning != y.Meaning || x.Human != y.Human || !slices.Equal(x.Pool, y.Pool) {
+			return false
+		}
+		if (x.PoolRole == nil) != (y.PoolRole == nil) || x.PoolRole != nil && *x.PoolRole != *y.PoolRole {
 			return false
 		}
 	}

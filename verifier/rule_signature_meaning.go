@@ -20,7 +20,7 @@ var ruleSignatureMeaning = Rule{
 		case *format.Proposal:
 			checkProposal(j, b)
 			return
-		case *format.Enrolment, *format.KeyRevocation, *format.LogKeyRotation, *format.AuditFinding, *format.Personnel, *format.Genesis:
+		case *format.Enrolment, *format.KeyRevocation, *format.LogKeyRotation, *format.AuditFinding, *format.Personnel, *format.Validation, *format.Genesis:
 			// Statements of records that are not attempts: the record is
 			// the decision, so their times are judged here.
 			for _, st := range j.stmts {

@@ -23,6 +23,7 @@ func Rules() []Rule {
 	rs := []Rule{
 		ruleKeyEnrolment, ruleGatePolicy, ruleMakerChecker, ruleQuorum, ruleHumanSigner,
 		ruleSignatureMeaning, ruleOneRole, ruleGrant, ruleAttemptOutcome, rulePrintedName,
+		ruleControlRoles, ruleAccessAlignment, ruleRoleChangeLog, rulePolicyChange,
 		ruleAlert60s,
 	}
 	sort.Slice(rs, func(i, j int) bool { return rs[i].ID < rs[j].ID })
@@ -204,7 +205,9 @@ func track(j *judgement) {
 			return
 		}
 		if r.Action != nil && format.IsChangeClass(r.Class) {
-			applyChange(s, r, rec.Seq)
+			applyChange(j, r)
+		} else if !format.IsChangeClass(r.Class) {
+			s.addDaily(j, r)
 		}
 		closeRun(s, r)
 	}
@@ -254,7 +257,20 @@ func openRun(j *judgement, b *format.Proposal) *RunState {
 	}
 	r.Limited = s.limited(b.Class)
 	r.Required, r.Policy = s.RequiredGate(b.Class)
-	cost := int64(len(b.Run) + len(b.Class))
+	if err == nil {
+		s.runControls(r, a)
+	}
+	cost := int64(len(b.Run) + len(b.Class) + len(r.Control))
+	switch {
+	case len(r.Affected) > 0:
+		r.Required, r.Policy = s.controlsGate(b.Class, r.Affected, r.Unowned)
+		cost += int64(stagesLen(r.Required.Stages))
+	default:
+		if g := s.resolvePools(r.Required); g != r.Required {
+			r.Required = g
+			cost += int64(stagesLen(g.Stages))
+		}
+	}
 	if r.Action != nil {
 		cost += int64(len(r.Action.Raw))
 	}
@@ -309,14 +325,21 @@ func first(sts []*format.Statement) *format.Statement {
 	return sts[0]
 }
 
-// applyChange puts an executed change into the state.
-func applyChange(s *State, r *RunState, seq int64) {
+// applyChange puts an executed change into the state, and notes what it
+// was for the change log.
+func applyChange(j *judgement, r *RunState) {
+	s, seq := j.st, j.rec.Seq
 	ch, err := format.DecodeChange(r.Action, modeOf(s.Lax))
 	if err != nil {
 		return
 	}
 	switch c := ch.(type) {
+	case *format.ControlAction, *format.TeamAction, *format.RoleAction:
+		s.lastChange = &appliedChange{seq: seq, run: r.ID, change: ch, applied: applyRegister(j, r, ch)}
 	case *format.PolicyAction:
+		if policyRefused(j, c) {
+			return
+		}
 		p := &Policy{Version: c.Version, Seq: seq, Control: c.Control, Grants: c.Grants, Gates: map[string]format.GateDef{}, Beneficiaries: map[string]string{}}
 		for _, g := range c.Gates {
 			if _, dup := p.Gates[g.Class]; !dup {
@@ -335,6 +358,9 @@ func applyChange(s *State, r *RunState, seq int64) {
 // endRules runs the rules' end-of-bundle checks.
 func (v *verification) endRules() []Finding {
 	var out []Finding
+	if t := v.trailer; t != nil && t.Seal != nil {
+		v.state.endTime = t.Seal.Time
+	}
 	for _, r := range v.rules {
 		if r.end != nil {
 			r.end(v.state, v.opts.off, func(f Finding) { out = append(out, f) })

@@ -265,6 +265,13 @@ func (v *verification) genesis(it *item, rec *format.Record, g *format.Genesis) 
 		v.stopped = true
 		return
 	}
+	if minor > format.VersionMinor && v.on("INT-VERSION.1") {
+		// A newer minor version adds rules this verifier does not know:
+		// ignoring them could pass a bundle that breaks them (SPEC.md §9).
+		fail(RuleVersion, "bundle declares format version %q; this verifier knows the rules of versions up to %d.%d only and refuses a newer minor version", g.Version, format.VersionMajor, format.VersionMinor)
+		v.stopped = true
+		return
+	}
 	lax := minor > format.VersionMinor
 	if v.trust.pinned && gh != v.trust.genesis && v.on("INT-TRUST.1") {
 		fail(RuleTrust, "genesis hash %s does not match the pinned trust root %s: this bundle was not made under the key you trust", gh, v.trust.genesis)
@@ -275,8 +282,11 @@ func (v *verification) genesis(it *item, rec *format.Record, g *format.Genesis) 
 	// The log key was accepted before reading began (wellFormedGenesis):
 	// a genesis whose log key is refused is not a bundle.
 	logPub, _ := format.ParsePublicKey(g.LogKey)
+	loc, known := loadZone(g.Org.TZ)
 	if !validTZ(g.Org.TZ) {
 		fail(RuleParse, "genesis time zone %q is not an IANA zone name", g.Org.TZ)
+	} else if !known {
+		fail(RuleParse, "genesis time zone %q is not in the time-zone database (%s)", g.Org.TZ, TZData)
 	}
 	if !format.ValidID(g.BundleID) {
 		fail(RuleParse, "genesis bundle_id %q is not an identifier", g.BundleID)
@@ -341,6 +351,7 @@ func (v *verification) genesis(it *item, rec *format.Record, g *format.Genesis) 
 		s.Org = g.Org
 		s.BundleID = g.BundleID
 		s.Lax = lax
+		s.loc = loc
 		s.Governance = g.Governance.N
 		s.LogKey = newKeyState(logID, logPub, "", 0)
 		s.Keys[logID] = s.LogKey
@@ -383,7 +394,7 @@ func atoiStrict(s string) (int, error) {
 // validTZ reports whether s is a time zone name as SPEC.md §6.1 defines
 // it: UTC, or components of letters, digits, '_', '+' and '-' joined by
 // '/', at least two, the first starting with a letter, at most 64 bytes.
-// The verifier consults no time-zone database.
+// Whether the zone database knows it is loadZone's question.
 func validTZ(s string) bool {
 	if s == "UTC" {
 		return true

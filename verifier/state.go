@@ -3,6 +3,7 @@ package verifier
 import (
 	"crypto/ed25519"
 	"sort"
+	"time"
 
 	"github.com/countersign/countersign/format"
 )
@@ -34,6 +35,10 @@ type State struct {
 
 	// Policy is the policy in force, nil before the first.
 	Policy *Policy
+	// Reg is the control-ownership register (SPEC.md §6.11): controls,
+	// teams and role assignments.
+	Reg *Register
+
 	// Runs holds the open runs; a run leaves it when it executes or its
 	// proposal is refused, so memory follows open runs, not bundle length.
 	Runs map[string]*RunState
@@ -49,6 +54,12 @@ type State struct {
 	// person links principals attested to be one human (SPEC.md §6.2):
 	// a union-find forest over principal IDs.
 	person map[string]string
+	loc    *time.Location // the genesis time zone
+	// endTime is the final seal's time, set for the end-of-bundle rules.
+	endTime string
+	// lastChange is the last change.control, change.team or change.role
+	// executed, for the change log.
+	lastChange *appliedChange
 }
 
 // PersonOf returns the representative of the person principal id belongs
@@ -124,6 +135,7 @@ func newState() *State {
 		pending:    map[int64]*pending{},
 		executes:   map[int64]*pending{},
 		person:     map[string]string{},
+		Reg:        newRegister(),
 	}
 }
 

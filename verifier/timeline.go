@@ -217,6 +217,11 @@ const (
 	ChangeLogKey = "log-key"
 	// ChangePolicy: the execution of a change.policy run.
 	ChangePolicy = "policy"
+	// ChangeControl, ChangeTeam, ChangeRole: the execution of a
+	// change.control, change.team or change.role run (SPEC.md §6.11).
+	ChangeControl = "control"
+	ChangeTeam    = "team"
+	ChangeRole    = "role"
 )
 
 // Change is one change to who the principals are, which keys are in force,
@@ -235,6 +240,20 @@ type Change struct {
 	// version it puts in force (0 when the verifier could not read it).
 	Run    string `json:"run,omitempty"`
 	Policy int64  `json:"policy,omitempty"`
+	// Control, Role, Holder, Team, Op and Justification, for a register
+	// change: the control defined or whose role changes, the role, the
+	// principal or the team assigned or unassigned (a team change names
+	// its team), assign or unassign, and the justification, verbatim.
+	Control       string `json:"control,omitempty"`
+	Role          string `json:"role,omitempty"`
+	Holder        string `json:"holder,omitempty"`
+	Team          string `json:"team,omitempty"`
+	Op            string `json:"op,omitempty"`
+	Justification string `json:"justification,omitempty"`
+	// ControlDef and TeamDef are the definitions a control or team change
+	// puts in the register, as the action states them.
+	ControlDef *format.ControlAction `json:"control_def,omitempty"`
+	TeamDef    *format.TeamAction    `json:"team_def,omitempty"`
 	// Applied is set when the verifier's state took the change: it is in
 	// force from this record on. A change that is not applied is what a
 	// record claims, refused by a check its findings name.
@@ -618,6 +637,19 @@ func (t *timeline) change(it *item, ok bool, s *State) {
 			}
 		}
 	case *format.Execution:
+		if lc := s.lastChange; lc != nil && lc.seq == it.pos {
+			c := &Change{RecordStatus: t.status(it, ok), Run: lc.run, Applied: lc.applied}
+			switch d := lc.change.(type) {
+			case *format.ControlAction:
+				c.Kind, c.Control, c.ControlDef = ChangeControl, d.Control, d
+			case *format.TeamAction:
+				c.Kind, c.Team, c.TeamDef = ChangeTeam, d.Team, d
+			case *format.RoleAction:
+				c.Kind, c.Control, c.Role, c.Holder, c.Team, c.Op, c.Justification = ChangeRole, d.Control, d.Role, d.Principal, d.Team, d.Op, d.Justification
+			}
+			emit(c)
+			return
+		}
 		applied := s.Policy != nil && s.Policy.Seq == it.pos
 		if t.policy[b.Run] || applied {
 			delete(t.policy, b.Run)

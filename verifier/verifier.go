@@ -150,8 +150,14 @@ const (
 const (
 	ResultFormat  = "countersign-verify-result"
 	ResultVersion = 2
-	SpecRevision  = "1.1"
+	SpecRevision  = "1.2"
 )
+
+// TZData names the time-zone database the verifier judges local days and
+// business days with (SPEC.md §6.11): the zone data embedded by Go's
+// time/tzdata package, which carries no version string of its own, so it
+// is named by the Go release that embeds it.
+var TZData = "time/tzdata of " + runtime.Version()
 
 // Version is the version of this verifier: the module version the Go tool
 // recorded, or "(devel)" for a build from a work tree.
@@ -182,6 +188,9 @@ type Result struct {
 	// (SpecRevision), and Verifier the version of the verifier (Version).
 	Spec     string `json:"spec"`
 	Verifier string `json:"verifier"`
+	// TZData names the time-zone database local days were judged with
+	// (TZData).
+	TZData string `json:"tzdata"`
 	// Verdict is VerdictPass (a trust root was given, or explicitly waived
 	// with UnsafeNoTrust, and there are no findings), VerdictFail (at least
 	// one finding) or VerdictUnauthenticated (no finding, but no trust root
@@ -212,7 +221,7 @@ type Result struct {
 // NotBundleResult is the document for an input that is not a bundle:
 // verdict VerdictNotBundle, the reason, no findings.
 func NotBundleResult(reason string) *Result {
-	return &Result{Format: ResultFormat, Version: ResultVersion, Spec: SpecRevision, Verifier: Version(),
+	return &Result{Format: ResultFormat, Version: ResultVersion, Spec: SpecRevision, Verifier: Version(), TZData: TZData,
 		Verdict: VerdictNotBundle, Authenticity: AuthNotEstablished, Findings: []Finding{}, Reason: reason}
 }
 
@@ -221,7 +230,7 @@ type Bundle struct {
 	Genesis       string `json:"genesis"`              // hash of record 0, lowercase hex: the bundle's identity
 	ID            string `json:"id"`                   // the genesis bundle_id
 	Organisation  string `json:"organisation"`         // the genesis org name
-	FormatVersion string `json:"format_version"`       // the genesis version, "1.0" or a newer minor
+	FormatVersion string `json:"format_version"`       // the genesis version, "1.0" to "1.2" (a newer minor is refused)
 	Head          string `json:"head"`                 // hash of the last record read
 	FinalSeal     string `json:"final_seal,omitempty"` // the trailer line, when its seal matches the bundle (its signature is a finding if bad)
 }

@@ -85,6 +85,7 @@ var commands = []command{
 	{"verify", runVerify},
 	{"inspect", runInspect},
 	{"browse", runBrowse},
+	{"register", runRegister},
 	{"checkpoint", runCheckpoint},
 	{"report", runReport},
 	{"keygen", runKeygen},

@@ -16,6 +16,7 @@ Usage:
   countersign inspect [--json] BUNDLE
   countersign inspect --runs [--run ID] (--trust FP | --unsafe-no-trust) [--json] BUNDLE
   countersign browse (--trust FP | --unsafe-no-trust) BUNDLE
+  countersign register [--at TIME | --seq N] [--json | --csv] (--trust FP | --unsafe-no-trust) BUNDLE
   countersign checkpoint [--at SEQ] BUNDLE
   countersign report (--month YYYY-MM | --evidence [--run ID]) [--json F] [--xlsx F] [--pdf F] (--trust FP | --unsafe-no-trust) BUNDLE
   countersign keygen --id ID --name NAME --kind human|agent --team TEAM --out FILE
@@ -30,6 +31,7 @@ Commands:
   inspect      describe a bundle: principals, record types, runs, seals, size;
                with --runs, every run: who proposed, approved, was refused, executed
   browse       browse a bundle in the terminal while it is verified
+  register     the control register: who holds which role on which control, when
   checkpoint   print a bundle's final seal, to keep for verify --checkpoint
   report       the monthly conflict report or the evidence pack, as files
   keygen       make a signing key, stored encrypted under a passphrase
@@ -51,6 +53,31 @@ Run 'countersign COMMAND -h' for the flags of one command.
 `
 
 var usages = map[string]string{
+	"register": `Usage: countersign register [--at TIME | --seq N] [--json | --csv] (--trust FP | --unsafe-no-trust) BUNDLE
+
+Show the control register as the bundle's executed changes made it: each
+control (its name, whether it is material, the classes it governs, its
+parameters), who holds each of its five roles (build, operate, approve,
+validate, audit) - a principal, or a team and its accountable human - since
+when, by which run, with what justification; and the teams. The bundle is
+verified as it is read, and the verdict is printed below the register.
+
+Flags:
+  --at TIME            the register as of an instant: changes recorded at or
+                       before TIME (2026-11-02T09:00:00.000Z, UTC)
+  --seq N              the register as of record N (changes at or before it)
+  --json               print the register as JSON (format countersign-register)
+  --csv                print one row per role holder as CSV; cells that begin with
+                       = + - @ are prefixed with ' so no spreadsheet runs them
+  --trust FP           the genesis hash obtained out of band, as for verify
+  --unsafe-no-trust    pin nothing; the output says UNAUTHENTICATED
+
+Examples:
+  countersign register --trust @trust.txt evidence.csb
+  countersign register --at 2026-11-02T12:00:00.000Z --trust @trust.txt evidence.csb
+  countersign register --csv --trust @trust.txt evidence.csb > register.csv
+
+` + exitCodeText(),
 	"verify": `Usage: countersign verify (--trust FP | --unsafe-no-trust) [--checkpoint FILE] [--json] BUNDLE
 
 Verify a bundle offline: its container, every record, the hash chain, every
