@@ -373,6 +373,8 @@ func (c *Core) judgeSignoff(st *format.Statement, p *principal) (string, string)
 		return CodeBeneficiary, fmt.Sprintf("%s benefits from run %s and cannot approve it", p.ID, r.id)
 	case c.on(CodeHumanRequired) && stage.Human && p.Kind != format.KindHuman:
 		return CodeHumanRequired, fmt.Sprintf("stage %d of gate %s requires a named human; %s is an agent", stage.Stage, r.gate.Gate, p.ID)
+	case c.on(CodeRoleNotAssigned) && stage.PoolRole != nil && !c.st.holds(c.st.reg, p.ID, stage.PoolRole.Control, stage.PoolRole.Role):
+		return CodeRoleNotAssigned, fmt.Sprintf("%s does not hold %s on control %s, whose holders stage %d of gate %s asks for", p.ID, stage.PoolRole.Role, stage.PoolRole.Control, stage.Stage, r.gate.Gate)
 	case c.on(CodeNotInPool) && !slices.Contains(stage.Pool, p.ID):
 		return CodeNotInPool, fmt.Sprintf("%s is not in the pool of stage %d of gate %s", p.ID, stage.Stage, r.gate.Gate)
 	}
@@ -395,7 +397,7 @@ func (c *Core) judgeSignoff(st *format.Statement, p *principal) (string, string)
 	if code := c.st.grant(p.ID, format.GrantChecker, r.class, r.amounts, ""); code != "" && c.on(code) {
 		return code, fmt.Sprintf("%s holds no checker grant covering %s %s %s", p.ID, r.class, r.amounts.amount, r.amounts.currency)
 	}
-	return c.judgeSignoffRoles(r, stage, p.ID)
+	return c.judgeSignoffRoles(r, p.ID)
 }
 
 // Execute takes the maker's execute statement and decides it: refused

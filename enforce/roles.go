@@ -101,15 +101,12 @@ func (c *Core) changeGate(a *format.Action) (*format.GateDef, int64, string) {
 }
 
 // judgeSignoffRoles returns the refusal of a sign-off by the roles it
-// derives, or "": on a stage of a control's approvers, the signer must
-// hold approve on it now; no builder or validator of a control the run
-// changes approves it; and no one approves a role change that assigns
-// them (or a team they are in).
-func (c *Core) judgeSignoffRoles(r *run, stage *format.Stage, signer string) (string, string) {
+// derives, or "" (that a signer on a stage of a control's approvers holds
+// approve on it now is judged with the pool): no builder or validator of a
+// control the run changes approves it; and no one approves a role change
+// that assigns them (or a team they are in).
+func (c *Core) judgeSignoffRoles(r *run, signer string) (string, string) {
 	s := c.st
-	if pr := stage.PoolRole; pr != nil && c.on(CodeRoleNotAssigned) && !s.holds(s.reg, signer, pr.Control, pr.Role) {
-		return CodeRoleNotAssigned, fmt.Sprintf("%s does not hold %s on control %s", signer, pr.Role, pr.Control)
-	}
 	if c.on(CodeConflictingRole) {
 		for _, ctl := range r.controls {
 			for _, role := range []string{RoleBuild, RoleValidate} {
