@@ -478,7 +478,9 @@ func TestScenarioCValidatorsCannotMoveTheirThreshold(t *testing.T) {
 	// validators sit in that pool.
 	o.pass("ops.dana", string(policyWith(1, `[]`, `[{"class":"change.policy","gate":"policy-board","stages":[{"stage":1,"n":1,"pool":["risk.ben","val.vera"],"meaning":"approval","human":true}]}]`, "")), gov)
 	o.pass("ops.dana", teamDef("safety", "val.vera", "val.vera", "val.vic"), gov)
-	threshold := func(v string) format.Parameter { return format.Parameter{Name: "thermal_threshold", Type: "decimal", Value: v} }
+	threshold := func(v string) format.Parameter {
+		return format.Parameter{Name: "thermal_threshold", Type: "decimal", Value: v}
+	}
 	o.ownControl("thermal-limit", true, []string{"grid.balance"}, []format.Parameter{threshold("0.95")}, gridOwners)
 	// The validators propose the move: they do not build the control.
 	move := controlDef("thermal-limit", true, []string{"grid.balance"}, threshold("0.99"))
