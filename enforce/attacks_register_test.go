@@ -9,11 +9,15 @@ import (
 // must refuse; TestEveryRefusalIsLoadBearing shows each check matters.
 var registerAttacks = []attack{
 	{"operate without the role", enforce.CodeRoleNotAssigned, nil, owned(func(o *org) func() (*enforce.Decision, error) {
-		return func() (*enforce.Decision, error) { return o.proposeText("agent.reviewer", `{"class":"c.op","case":"1"}`) }
+		return func() (*enforce.Decision, error) {
+			return o.proposeText("agent.reviewer", `{"class":"c.op","case":"1"}`)
+		}
 	})},
 	{"operate a material control missing a role", enforce.CodeRoleNotAssigned, nil, staffed(func(o *org) func() (*enforce.Decision, error) {
 		o.ownControl("c", true, []string{"c.op"}, nil, map[string]string{enforce.RoleOperate: "agent.payments"})
-		return func() (*enforce.Decision, error) { return o.proposeText("agent.payments", `{"class":"c.op","case":"1"}`) }
+		return func() (*enforce.Decision, error) {
+			return o.proposeText("agent.payments", `{"class":"c.op","case":"1"}`)
+		}
 	})},
 	{"validate without the role", enforce.CodeRoleNotAssigned, nil, owned(func(o *org) func() (*enforce.Decision, error) {
 		return func() (*enforce.Decision, error) { return o.validate("eng.erin", "c", "pass") }
@@ -22,7 +26,9 @@ var registerAttacks = []attack{
 		return func() (*enforce.Decision, error) { return o.auditFinding("val.vera", "c") }
 	})},
 	{"change a control without build", enforce.CodeRoleNotAssigned, nil, owned(func(o *org) func() (*enforce.Decision, error) {
-		return func() (*enforce.Decision, error) { return o.proposeText("ops.dana", controlDef("c", false, []string{"c.op"})) }
+		return func() (*enforce.Decision, error) {
+			return o.proposeText("ops.dana", controlDef("c", false, []string{"c.op"}))
+		}
 	})},
 	{"approve a control change without approve", enforce.CodeRoleNotAssigned, nil, owned(func(o *org) func() (*enforce.Decision, error) {
 		d := o.ok(o.proposeText("eng.erin", controlDef("c", false, []string{"c.op"})))
@@ -46,7 +52,9 @@ var registerAttacks = []attack{
 		}
 	})},
 	{"a class another control governs", enforce.CodeInvalidControl, nil, owned(func(o *org) func() (*enforce.Decision, error) {
-		return func() (*enforce.Decision, error) { return o.proposeText("ops.dana", controlDef("d", true, []string{"c.op"})) }
+		return func() (*enforce.Decision, error) {
+			return o.proposeText("ops.dana", controlDef("d", true, []string{"c.op"}))
+		}
 	})},
 	{"a parameter not of its type", enforce.CodeInvalidControl, nil, staffed(func(o *org) func() (*enforce.Decision, error) {
 		return func() (*enforce.Decision, error) {
@@ -54,7 +62,9 @@ var registerAttacks = []attack{
 		}
 	})},
 	{"a team whose accountable is not a member", enforce.CodeInvalidControl, nil, staffed(func(o *org) func() (*enforce.Decision, error) {
-		return func() (*enforce.Decision, error) { return o.proposeText("ops.dana", teamDef("t", "risk.ana", "risk.ben")) }
+		return func() (*enforce.Decision, error) {
+			return o.proposeText("ops.dana", teamDef("t", "risk.ana", "risk.ben"))
+		}
 	})},
 	{"unassign what is not held", enforce.CodeInvalidControl, nil, owned(func(o *org) func() (*enforce.Decision, error) {
 		return func() (*enforce.Decision, error) {
