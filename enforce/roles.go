@@ -164,6 +164,16 @@ func (c *Core) judgeExecuteRoles(r *run) (string, string) {
 		if err != nil {
 			return "", ""
 		}
+		if r.class == format.ClassControl && c.on(CodeInvalidControl) {
+			// A control created after this run was proposed as a new one
+			// is not replaced without its approver.
+			if ch, err := format.DecodeChange(a, format.Strict); err == nil {
+				id := ch.(*format.ControlAction).Control
+				if c.st.reg.controls[id] != nil && (r.gate == nil || r.gate.Gate != GateControls) {
+					return CodeInvalidControl, fmt.Sprintf("control %s was defined after run %s proposed it as a new control; a change of an existing control is signed by its approver: propose it again", id, r.id)
+				}
+			}
+		}
 		return c.judgeRegisterChange(a, r.proposer)
 	case !format.IsChangeClass(r.class):
 		return c.judgeOperate(r.class, r.proposer)
