@@ -1,6 +1,10 @@
 package enforce_test
 
 import (
+	"bytes"
+	"errors"
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/countersign/countersign/enforce"
@@ -111,4 +115,42 @@ func TestUnownedPolicyChangeKeepsItsGate(t *testing.T) {
 		t.Fatalf("an unowned policy change parks at %+v, want the governance gate", d.Requests)
 	}
 	o.verifyExport()
+}
+
+// TestOpenChecksValidationBinding: a validation the core recorded replays
+// on Open; one whose body a holder of the log key rewrote, so that it no
+// longer says what the validator signed, is refused.
+func TestOpenChecksValidationBinding(t *testing.T) {
+	dir := t.TempDir()
+	cfg := enforce.Config{Dir: dir, LogKey: key("log"), SealEvery: -1, UnsafeNoHeadStore: true}
+	o := newOrgWith(t, cfg)
+	for _, p := range staff {
+		o.enrol(p)
+	}
+	o.ownControl("c", true, []string{"c.op"}, nil, fiveOwners)
+	d := o.ok(o.validate("val.vera", "c", "fail"))
+	o.core.Close()
+	cfg.Clock = o.now
+	c, err := enforce.Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Register()[0].Holders[enforce.RoleValidate]; len(got) != 1 || got[0] != "val.vera" {
+		t.Fatalf("register after Open: validators %v", got)
+	}
+	c.Close()
+	journal := readJournal(t, dir)
+	fs := fieldsOf(t, journal)
+	if fs[d.Outcome].Type != format.TypeValidation {
+		t.Fatalf("record %d is %s", d.Outcome, fs[d.Outcome].Type)
+	}
+	fs[d.Outcome].Body = bytes.Replace(fs[d.Outcome].Body, []byte(`"result":"fail"`), []byte(`"result":"pass"`), 1)
+	if err := os.WriteFile(journalPath(dir), rechain(t, fs), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = enforce.Open(cfg)
+	var je *enforce.JournalError
+	if !errors.As(err, &je) || je.Seq != d.Outcome || !strings.Contains(je.Reason, "validate statement") {
+		t.Fatalf("want the rewritten validation %d refused, got %v", d.Outcome, err)
+	}
 }
