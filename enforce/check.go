@@ -409,6 +409,13 @@ func (k *keyCheck) binding(rec *format.Record, body any, stmts []*format.Stateme
 		if st := stmts[0]; st.Control != b.Control || st.Finding != b.Finding || st.Severity != b.Severity {
 			return "audit-finding statement does not state this finding"
 		}
+	case *format.Validation:
+		if why := one(); why != "" {
+			return why
+		}
+		if st := stmts[0]; st.Control != b.Control || st.Subject != b.Subject || st.Result != b.Result || st.Notes != b.Notes {
+			return "validate statement does not state this validation"
+		}
 	case *format.Personnel:
 		if why := one(); why != "" {
 			return why

@@ -103,7 +103,8 @@ func (c *Core) checkBehind(st *format.Statement, r *run) error {
 // or "" (SPEC.md §6.8): it decodes strictly, has the next version, and
 // every gate can be met by someone: each gated class has one definition
 // with stages numbered 1..k, each stage's pool has no repeats and at
-// least n members, and a human stage at least n members enrolled as human.
+// least n members, and a human stage at least n members enrolled as human;
+// and no grant goes beyond the register of control roles.
 func (c *Core) checkPolicy(a *format.Action) string {
 	if why := c.policyHeader(a); why != "" {
 		return why
@@ -150,7 +151,8 @@ func (c *Core) checkPolicy(a *format.Action) string {
 		}
 		seen[b.Class] = true
 	}
-	return ""
+	// Grants never go beyond the register (SPEC.md §6.11).
+	return c.st.checkAlignment(p)
 }
 
 // policyHeader returns why a change.policy action does not parse or does

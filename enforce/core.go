@@ -121,6 +121,9 @@ func Create(cfg Config, g Genesis) (*Core, error) {
 	if g.Governance < 1 {
 		return nil, errors.New("genesis governance must be at least 1")
 	}
+	if _, err := loadZone(g.TimeZone); err != nil {
+		return nil, fmt.Errorf("genesis: %w", err)
+	}
 	pub := cfg.LogKey.Public().(ed25519.PublicKey)
 	body := &format.Genesis{Format: format.FormatName, Version: format.Version, BundleID: g.BundleID,
 		Org: format.Org{Name: g.Org, TZ: g.TimeZone}, LogKey: format.HexKey(pub), Governance: format.Governance{N: g.Governance}}
@@ -321,10 +324,15 @@ func (c *Core) Close() error {
 // chain as it stands, so later entries can name earlier ones. It clamps
 // a clock that stepped back and notes it, and seals periodically.
 func (c *Core) write(entries ...entry) ([]int64, error) {
+	return c.writeAt(c.now(), entries...)
+}
+
+// writeAt is write with the clock read at given: a decision judged at a
+// time is recorded at that time.
+func (c *Core) writeAt(at string, entries ...entry) ([]int64, error) {
 	if c.closed {
 		return nil, ErrClosed
 	}
-	at := c.now()
 	var lines [][]byte
 	var seqs []int64
 	var hashes []format.Hash

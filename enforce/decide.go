@@ -242,13 +242,23 @@ func (c *Core) Propose(runID string, action []byte, summary map[string]string, b
 	case c.on(CodeBeneficiaryMismatch) && derived != beneficiary:
 		code, detail = CodeBeneficiaryMismatch, fmt.Sprintf("the proposal declares beneficiary %q; the action names %q", beneficiary, derived)
 	default:
-		if code = c.st.grant(p.ID, format.GrantMaker, a.Class, sh); code != "" && c.on(code) {
+		if code, detail = c.judgeRoles(a, p.ID); code != "" {
+			break
+		}
+		if code = c.st.grant(p.ID, format.GrantMaker, a.Class, sh, ""); code != "" && c.on(code) {
 			detail = fmt.Sprintf("%s holds no maker grant covering %s %s %s", p.ID, a.Class, sh.amount, sh.currency)
 		} else {
 			code = ""
 		}
 	}
 	gdef, pv := c.st.requiredGate(a.Class)
+	if code == "" {
+		if g, v, why := c.changeGate(a); why != "" {
+			code, detail = CodeRoleNotAssigned, why
+		} else if g != nil {
+			gdef, pv = g, v
+		}
+	}
 	entries := []entry{{typ: format.TypeProposal, actor: p.ID, body: prop, sigs: []format.Signed{stmt}}}
 	outcome := func(w written) any {
 		if code != "" {
@@ -370,6 +380,8 @@ func (c *Core) judgeSignoff(st *format.Statement, p *principal) (string, string)
 		return CodeBeneficiary, fmt.Sprintf("%s benefits from run %s and cannot approve it", p.ID, r.id)
 	case c.on(CodeHumanRequired) && stage.Human && p.Kind != format.KindHuman:
 		return CodeHumanRequired, fmt.Sprintf("stage %d of gate %s requires a named human; %s is an agent", stage.Stage, r.gate.Gate, p.ID)
+	case c.on(CodeRoleNotAssigned) && stage.PoolRole != nil && !c.st.holds(c.st.reg, p.ID, stage.PoolRole.Control, stage.PoolRole.Role):
+		return CodeRoleNotAssigned, fmt.Sprintf("%s does not hold %s on control %s, whose holders stage %d of gate %s asks for", p.ID, stage.PoolRole.Role, stage.PoolRole.Control, stage.Stage, r.gate.Gate)
 	case c.on(CodeNotInPool) && !slices.Contains(stage.Pool, p.ID):
 		return CodeNotInPool, fmt.Sprintf("%s is not in the pool of stage %d of gate %s", p.ID, stage.Stage, r.gate.Gate)
 	}
@@ -389,10 +401,10 @@ func (c *Core) judgeSignoff(st *format.Statement, p *principal) (string, string)
 	case c.on(CodeEmptyReason) && names.Blank(st.Reason):
 		return CodeEmptyReason, "a sign-off needs a reason"
 	}
-	if code := c.st.grant(p.ID, format.GrantChecker, r.class, r.amounts); code != "" && c.on(code) {
+	if code := c.st.grant(p.ID, format.GrantChecker, r.class, r.amounts, ""); code != "" && c.on(code) {
 		return code, fmt.Sprintf("%s holds no checker grant covering %s %s %s", p.ID, r.class, r.amounts.amount, r.amounts.currency)
 	}
-	return "", ""
+	return c.judgeSignoffRoles(r, p.ID)
 }
 
 // Execute takes the maker's execute statement and decides it: refused
@@ -408,7 +420,11 @@ func (c *Core) Execute(stmt format.Signed) (*Decision, error) {
 	if err := c.checkBehind(st, c.st.runs[st.Run]); err != nil {
 		return asDecision(err)
 	}
-	code, detail := c.judgeExecute(st, p)
+	// The records carry the clock read here (held at the last record's
+	// time if it stepped back): the daily aggregate is judged for the local
+	// day the execution will be dated.
+	at := c.now()
+	code, detail := c.judgeExecute(st, p, max(at, c.chain.LastTime()))
 	var exec func(w written) any
 	if code == "" {
 		r := c.st.runs[st.Run]
@@ -416,10 +432,10 @@ func (c *Core) Execute(stmt format.Signed) (*Decision, error) {
 			return &format.Execution{Run: r.id, Proposal: r.proposal.String(), Digest: r.digest, Attempt: w.seqs[0]}
 		}
 	}
-	return c.decide(format.ActExecute, st, stmt, code, detail, exec)
+	return c.decideAt(at, format.ActExecute, st, stmt, code, detail, exec)
 }
 
-func (c *Core) judgeExecute(st *format.Statement, p *principal) (string, string) {
+func (c *Core) judgeExecute(st *format.Statement, p *principal, at string) (string, string) {
 	r, code, detail := c.openRun(st.Run)
 	switch {
 	case r == nil:
@@ -448,16 +464,28 @@ func (c *Core) judgeExecute(st *format.Statement, p *principal) (string, string)
 			if why := c.checkPolicy(a); why != "" {
 				return CodeInvalidPolicy, why
 			}
+			if why := c.samePolicyControls(a, r); why != "" {
+				return CodeInvalidPolicy, why
+			}
 		}
 	}
-	if code := c.st.grant(p.ID, format.GrantMaker, r.class, r.amounts); code != "" && c.on(code) {
-		return code, fmt.Sprintf("%s holds no maker grant covering %s %s %s", p.ID, r.class, r.amounts.amount, r.amounts.currency)
+	if code, detail := c.judgeExecuteRoles(r); code != "" {
+		return code, detail
+	}
+	if code := c.st.grant(p.ID, format.GrantMaker, r.class, r.amounts, at); code != "" && c.on(code) {
+		return code, fmt.Sprintf("%s holds no maker grant covering %s %s %s (the day's executed total counted)", p.ID, r.class, r.amounts.amount, r.amounts.currency)
 	}
 	return "", ""
 }
 
 // decide records an attempt, its outcome and, when accepted, its effect.
 func (c *Core) decide(act string, st *format.Statement, stmt format.Signed, code, detail string, effect func(w written) any) (*Decision, error) {
+	return c.decideAt(c.now(), act, st, stmt, code, detail, effect)
+}
+
+// decideAt is decide with the records' time given: the time the decision
+// was judged at.
+func (c *Core) decideAt(at, act string, st *format.Statement, stmt format.Signed, code, detail string, effect func(w written) any) (*Decision, error) {
 	entries := []entry{
 		{typ: format.TypeAttempt, actor: st.Principal, body: &format.Attempt{Act: act, Run: st.Run}, sigs: []format.Signed{stmt}},
 		{typ: format.TypeOutcome, build: func(w written) any {
@@ -470,7 +498,7 @@ func (c *Core) decide(act string, st *format.Statement, stmt format.Signed, code
 	if code == "" && effect != nil {
 		entries = append(entries, entry{typ: format.TypeExecution, build: effect})
 	}
-	seqs, err := c.write(entries...)
+	seqs, err := c.writeAt(at, entries...)
 	if err != nil {
 		return nil, err
 	}

@@ -5,9 +5,15 @@
 // approver outside the gate's pool, an agent on a human-only stage, a
 // wrong meaning, a statement for another run, stage or action, an
 // execution before every stage's quorum, and an action outside a
-// principal's grants or above its limits. Every proposal, attempt,
-// refusal, sign-off and execution is written, signed and hash-chained,
-// into a durable journal, from which Export writes an evidence bundle.
+// principal's grants or above its limits. It keeps the register of
+// controls, teams and role assignments (AG-259) and derives each act's
+// role from what it is: operating a control, changing it (build), signing
+// its change (approve), validating or auditing it; an act whose role the
+// actor does not hold is refused, and so is a role change that would put
+// two roles on one control in one person's or one team's hands. Every
+// proposal, attempt, refusal, sign-off and execution is written, signed
+// and hash-chained, into a durable journal, from which Export writes an
+// evidence bundle.
 //
 // The core never holds a principal's private key. Principals sign
 // statements on their own machines (agents in the runtime that hosts
@@ -31,6 +37,7 @@
 //	dec, err = core.SignOff(signed)        // errors.Is(err, enforce.ErrRefused) on refusal
 //	req, err := core.ExecuteRequest(run)   // what the executor signs
 //	dec, err = core.Execute(execStatement) // refused until every stage has its quorum
+//	dec, err = core.Validate(validateStatement) // recorded only from a holder of validate
 //	err = core.Export(w)                   // a bundle with its final seal
 //
 // Errors a runtime branches on are sentinels, tested with errors.Is:

@@ -26,6 +26,8 @@ type org struct {
 	clock time.Time
 	// bundle is the bundle ID genesis gives; "" for "test".
 	bundle string
+	// runs numbers the runs the register helpers make.
+	runs int
 }
 
 func key(name string) ed25519.PrivateKey {

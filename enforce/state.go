@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"fmt"
+	"math/big"
 	"regexp"
 	"slices"
 	"sort"
@@ -27,6 +28,8 @@ type state struct {
 	pending    map[int64]*pendingAttempt
 	al         alertState // alerts awaiting delivery (alerts.go)
 	next       int64
+	reg        *register  // controls, teams and role assignments
+	days       *dayTotals // the daily aggregates of the current local day
 	// off holds refusal checks disabled by a test (export_test.go), to
 	// show each one is load-bearing. It is empty outside tests.
 	off map[string]bool
@@ -121,6 +124,7 @@ type run struct {
 	beneficiary string
 	gate        *format.Gate
 	policy      int64
+	controls    []string         // the controls whose approvers the gate's stages are
 	signoffs    map[string]int64 // principal -> stage, accepted sign-offs
 	count       map[int64]int    // stage -> accepted sign-offs
 	open        bool
@@ -130,11 +134,14 @@ type run struct {
 func newState(genesis format.Hash) *state {
 	return &state{genesis: genesis, principals: map[string]*principal{}, keys: map[format.Hash]*key{}, runs: map[string]*run{},
 		used: map[runKey]struct{}{}, stmts: map[format.Hash]struct{}{}, person: map[string]string{}, pending: map[int64]*pendingAttempt{},
-		off: map[string]bool{}}
+		off: map[string]bool{}, reg: newRegister(), days: &dayTotals{}}
 }
 
 func (s *state) applyGenesis(g *format.Genesis) {
 	s.governance = g.Governance.N
+	if loc, err := loadZone(g.Org.TZ); err == nil {
+		s.days.loc = loc
+	}
 	for _, r := range g.Registrars {
 		pub, err := format.ParsePublicKey(r.Key)
 		if err != nil {
@@ -210,6 +217,7 @@ func (s *state) replay(line []byte) error {
 	case *format.Gate:
 		if r := s.runs[b.Run]; r != nil {
 			r.gate, r.policy = b, b.Policy
+			r.controls = gateControls(b)
 		}
 	case *format.Outcome:
 		s.applyOutcome(b)
@@ -224,6 +232,8 @@ func (s *state) replay(line []byte) error {
 			r.executed, r.open = true, false
 			if format.IsChangeClass(r.class) {
 				s.applyChange(r)
+			} else if r.amounts.hasAmount && !r.amounts.elsewhere && r.amounts.hasCurrency {
+				s.days.add(rec.Time, dayKey{r.proposer, r.class, r.currency}, r.amount)
 			}
 			delete(s.runs, b.Run)
 		}
@@ -273,6 +283,8 @@ func (s *state) applyChange(r *run) {
 			p.beneficiaries[b.Class] = b.Member
 		}
 		s.policy = p
+	case *format.ControlAction, *format.TeamAction, *format.RoleAction:
+		s.reg.apply(c)
 	}
 }
 
@@ -392,7 +404,7 @@ func (s *state) limited(class string) bool {
 		return false
 	}
 	for _, g := range s.policy.grants {
-		if g.MaxAmount != "" && slices.Contains(g.Classes, class) {
+		if bounded(g) && slices.Contains(g.Classes, class) {
 			return true
 		}
 	}
@@ -401,8 +413,10 @@ func (s *state) limited(class string) bool {
 
 // grant returns "" when principal holds a grant of role covering the
 // class and amounts, else the refusal code (SPEC §6.8). Change classes are
-// governed by their gates alone.
-func (s *state) grant(principal, role, class string, sh amountShape) string {
+// governed by their gates alone. at is "" at a proposal or sign-off, and
+// at an execute attempt the time its records will carry, whose local day
+// the daily aggregates are judged for.
+func (s *state) grant(principal, role, class string, sh amountShape, at string) string {
 	if format.IsChangeClass(class) {
 		return ""
 	}
@@ -415,7 +429,7 @@ func (s *state) grant(principal, role, class string, sh amountShape) string {
 		if !slices.Contains(g.Classes, class) {
 			continue
 		}
-		named = named || g.Currency != ""
+		named = named || g.Currency != "" || g.Limit != nil || g.DailyLimit != nil
 		if g.Principal == principal && g.Role == role {
 			listed = append(listed, g)
 		}
@@ -431,8 +445,12 @@ func (s *state) grant(principal, role, class string, sh amountShape) string {
 			return CodeOverLimit
 		}
 	}
+	var day func(cur string) (*big.Rat, bool)
+	if at != "" {
+		day = func(cur string) (*big.Rat, bool) { return s.days.total(at, dayKey{principal, class, cur}) }
+	}
 	for _, g := range listed {
-		if covers(g, sh) || s.off[CodeOverLimit] {
+		if s.coversAt(g, sh, day) || s.off[CodeOverLimit] {
 			return ""
 		}
 	}
