@@ -92,7 +92,7 @@ func Test81RoleAssignmentCompleteness(t *testing.T) {
 	}
 	// Step 5: the register is rebuilt from the journal on Open.
 	o.core.Close()
-	reopened, err := enforce.Open(enforce.Config{Dir: dir, LogKey: key("log"), SealEvery: 7, HeadStore: headOf(dir), Clock: o.now})
+	reopened, err := enforce.Open(enforce.Config{Dir: dir, LogKey: key("log"), SealEvery: 7, HeadStore: headOf(dir), Clock: o.now, Alerter: deliverAtOnce})
 	if err != nil {
 		t.Fatal(err)
 	}

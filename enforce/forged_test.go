@@ -1,9 +1,6 @@
-//go:build ag259merge
-
 // The forged half of AG-259 test 8.2: where the core refuses, a producer
 // that holds the log key and accepts anyway writes a bundle a verifier
-// fails, naming the rule broken. It needs the verifier that knows SPEC.md
-// §6.11; run it with -tags ag259merge.
+// fails, naming the rule broken (SPEC.md §6.11, §8.3).
 
 package enforce_test
 

@@ -119,7 +119,7 @@ func mergeKeys(a, b map[string]*classView) map[string]bool {
 // one of its approvers; then, when the change also touches what no
 // control governs, the stages of the gate the class would otherwise need
 // (the policy's gate for it, else the governance gate), renumbered. The
-// policy version is that of the gate the class would otherwise need. It
+// gate record names the version of the policy in force. It
 // returns the refusal when a control has no approver.
 func (s *state) controlsGate(class string, ctls []string, unowned bool) (*format.GateDef, int64, string) {
 	g := &format.GateDef{Class: class, Gate: GateControls}
@@ -131,9 +131,14 @@ func (s *state) controlsGate(class string, ctls []string, unowned bool) (*format
 		g.Stages = append(g.Stages, format.Stage{Stage: int64(i + 1), N: 1, Pool: pool, Meaning: format.MeaningApproval, Human: true,
 			PoolRole: &format.PoolRole{Control: c, Role: RoleApprove}})
 	}
-	// The gate record names the policy version the class's gate would
-	// otherwise come from (0 for the governance gate).
-	base, pv := s.requiredGate(class)
+	// The gate record names the version of the policy in force at the
+	// proposal (0 when none), whichever gate the class would otherwise need
+	// (SPEC.md §6.11).
+	base, _ := s.requiredGate(class)
+	var pv int64
+	if s.policy != nil {
+		pv = s.policy.version
+	}
 	if unowned {
 		for _, st := range base.Stages {
 			st.Stage = int64(len(g.Stages) + 1)

@@ -154,52 +154,19 @@ func verifyBundle(t *testing.T, bundle []byte, genesis format.Hash) *verifier.Re
 }
 
 // unexpected returns the findings of a verification that are not allowed
-// on an honest core's bundle: none, except, until the verifier knows
-// SPEC.md §6.11 (untilMerge), SOD-GATE-POLICY findings citing a gate the
-// core built from the register.
-func unexpected(t *testing.T, bundle []byte, res *verifier.Result) []verifier.Finding {
+// on an honest core's bundle: every one of them.
+func unexpected(t *testing.T, _ []byte, res *verifier.Result) []verifier.Finding {
 	t.Helper()
-	controls := map[int64]bool{}
-	if untilMerge {
-		rd := format.NewReader(bytes.NewReader(bundle))
-		defer rd.Close()
-		for {
-			l, err := rd.Next()
-			if err != nil {
-				break
-			}
-			rec, err := format.ParseRecord(l.Bytes)
-			if err != nil || rec.Type != format.TypeGate {
-				continue
-			}
-			if body, err := format.DecodeBody(rec.Type, rec.Body, format.Strict); err == nil && body.(*format.Gate).Gate == enforce.GateControls {
-				controls[rec.Seq] = true
-			}
-		}
-	}
-	var out []verifier.Finding
-	for _, f := range res.Findings {
-		allowed := false
-		if f.Rule == verifier.RuleGatePolicy {
-			for _, seq := range f.Records {
-				allowed = allowed || controls[seq]
-			}
-		}
-		if !allowed {
-			out = append(out, f)
-		} else {
-			t.Logf("allowed until the verifier knows SPEC §6.11: %s %v %s", f.Rule, f.Records, f.Message)
-		}
-	}
-	if len(out) == 0 && res.Verdict != verifier.VerdictPass && len(res.Findings) == 0 {
+	if res.Verdict != verifier.VerdictPass && len(res.Findings) == 0 {
 		t.Fatalf("verdict %s with no finding", res.Verdict)
 	}
-	return out
+	return res.Findings
 }
 
 // verifyExport exports the core's bundle and requires it to verify.
 func (o *org) verifyExport() []byte {
 	o.t.Helper()
+	o.settle()
 	b := exported(o.t, o.core)
 	if bad := unexpected(o.t, b, verifyBundle(o.t, b, o.core.Genesis())); len(bad) > 0 {
 		o.t.Fatalf("the core's own bundle has findings: %+v", bad)
