@@ -58,7 +58,8 @@ type screenKeys struct {
 }
 
 func (s screenKeys) ShortHelp() []key.Binding {
-	return append(append([]key.Binding{}, s.own...), s.k.NextScreen, s.k.Help, s.k.Quit)
+	// The tabs show the screens' digits; help and quit are never cut off.
+	return append(append([]key.Binding{}, s.own...), s.k.Help, s.k.Quit)
 }
 
 func (s screenKeys) FullHelp() [][]key.Binding {
