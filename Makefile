@@ -50,3 +50,5 @@ fixtures:
 
 bench: build
 	$(GO) run ./cmd/countersign-bench -records 1000000,10000000 -dir bench
+	@# The browser on 1 M records: first screen, a key, a filter, peak RSS.
+	$(GO) test ./tui -run '^$$' -bench 'BenchmarkBrowse|BenchmarkStoreMemory' -benchtime 1x -timeout 60m

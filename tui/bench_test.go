@@ -175,3 +175,54 @@ func BenchmarkBrowse(b *testing.B) {
 		f.Close()
 	}
 }
+
+// BenchmarkStoreMemory feeds the browser's store what the verifier hands
+// out for a bundle of ten million records (one event a record, a run
+// timeline for every twelve, as in the realistic bundles) without
+// generating the bundle, and reports the heap the store holds at the end:
+// the browser's own share of memory at 10 M records, beside the
+// verifier's (which countersign-bench measures).
+func BenchmarkStoreMemory(b *testing.B) {
+	const records = 10_000_000
+	for i := 0; i < b.N; i++ {
+		runtime.GC()
+		var before runtime.MemStats
+		runtime.ReadMemStats(&before)
+		st := newStore(1 << 30)
+		ev := &verifier.Event{Type: "attempt", Time: "2026-11-02T09:00:00.000Z", OK: true}
+		for seq := int64(0); seq < records; seq++ {
+			ev.Seq = seq
+			st.event(ev)
+			if seq%12 == 11 {
+				st.addRun(syntheticRun(seq))
+			}
+		}
+		runtime.GC()
+		var after runtime.MemStats
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/(1<<20), "store-heap-MiB")
+		b.ReportMetric(float64(len(st.runs)), "runs-listed")
+		b.ReportMetric(float64(st.runsDropped), "runs-counted-only")
+		runtime.KeepAlive(st)
+	}
+}
+
+// syntheticRun is a run timeline of the realistic bundles' shape ending
+// at record end.
+func syntheticRun(end int64) *verifier.RunTimeline {
+	rs := func(seq int64) verifier.RecordStatus {
+		return verifier.RecordStatus{Seq: seq, Hash: strings.Repeat("ab", 32), Time: "2026-11-02T09:00:00.000Z", Actor: "agent.pay01", Intact: true, Findings: []verifier.Finding{}}
+	}
+	first := end - 11
+	tl := &verifier.RunTimeline{Run: fmt.Sprintf("pay-%08d", end/12), State: verifier.RunExecuted,
+		Proposal: &verifier.ProposalStep{RecordStatus: rs(first), Class: "payment", Action: strings.Repeat("x", 160), Digest: strings.Repeat("cd", 32),
+			Summary: map[string]string{"amount": "100.00", "currency": "EUR"}, Signer: &verifier.Signer{Principal: "agent.pay01", Name: "Principal agent.pay01"}, Reason: "prepared"}}
+	for j := int64(0); j < 4; j++ {
+		a := &verifier.AttemptStep{RecordStatus: rs(first + 2 + 2*j), Act: "signoff", Signer: &verifier.Signer{Principal: "risk.off1", Name: "Principal risk.off1"},
+			Meaning: "approval", Reason: "supplier verified; amount within budget"}
+		a.Outcome = &verifier.OutcomeStep{RecordStatus: rs(first + 3 + 2*j), Result: "accepted", Code: "ok", Detail: "accepted"}
+		tl.Attempts = append(tl.Attempts, a)
+	}
+	tl.Execution = &verifier.ExecutionStep{RecordStatus: rs(end)}
+	return tl
+}

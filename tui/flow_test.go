@@ -275,3 +275,35 @@ func TestAltDigit(t *testing.T) {
 		t.Errorf("alt+3 left the browser on screen %d", m.cur)
 	}
 }
+
+// A run whose timeline was not kept (past the memory bound) says so, and
+// enter finds its records with the run:ID filter instead.
+func TestRunNotKept(t *testing.T) {
+	bundle, genesis := sampleBundle()
+	m := testModel(t, bundle, pinned(t, genesis), TrustPinned)
+	m.st.mu.Lock()
+	for _, e := range m.st.runs {
+		if e.Run == "pay-0" {
+			e.TL = nil
+		}
+	}
+	m.st.mu.Unlock()
+	press(m, "3", "G", "k", "k", "k", "enter")
+	if s := screenText(m); !strings.Contains(s, `run "pay-0"`) || !strings.Contains(s, "its timeline was not kept") {
+		t.Fatalf("the run's screen:\n%s", s)
+	}
+	press(m, "enter")
+	f := m.records.filter
+	if m.cur != scrRecords || f == nil || f.text != "run:pay-0" {
+		t.Fatalf("enter on a run not kept: screen %d, filter %+v", m.cur, f)
+	}
+	for {
+		if _, _, _, done := f.snapshot(); done {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if n, _, _, _ := f.snapshot(); n != 8 {
+		t.Errorf("run:pay-0 found %d records, want its 8", n)
+	}
+}

@@ -26,8 +26,8 @@ func DefaultKeyMap() KeyMap {
 	return KeyMap{
 		Up:         b("↑/k", "up", "up", "k"),
 		Down:       b("↓/j", "down", "down", "j"),
-		PageUp:     b("pgup/b", "page up", "pgup", "b"),
-		PageDown:   b("pgdn/space", "page down", "pgdown", "space", "f"),
+		PageUp:     b("pgup", "page up", "pgup", "b"),
+		PageDown:   b("pgdn", "page down", "pgdown", "space", "f"),
 		Top:        b("g", "first", "g", "home"),
 		Bottom:     b("G", "last", "G", "end"),
 		Open:       b("enter", "open", "enter"),
@@ -58,15 +58,23 @@ type screenKeys struct {
 }
 
 func (s screenKeys) ShortHelp() []key.Binding {
-	return append(append([]key.Binding{}, s.own...), s.k.NextScreen, s.k.Help, s.k.Quit)
+	// The tabs show the screens' digits; help and quit are never cut off.
+	return append(append([]key.Binding{}, s.own...), s.k.Help, s.k.Quit)
 }
 
 func (s screenKeys) FullHelp() [][]key.Binding {
 	k := s.k
-	return [][]key.Binding{
-		s.own,
-		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
-		{k.Overview, k.Records, k.Runs, k.Principals, k.Controls, k.Findings},
-		{k.NextScreen, k.PrevScreen, k.Back, k.Help, k.Quit},
+	moves := []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}
+	var own []key.Binding
+	for _, b := range s.own {
+		dup := false
+		for _, mv := range moves {
+			dup = dup || b.Help() == mv.Help()
+		}
+		if !dup {
+			own = append(own, b)
+		}
 	}
+	screens := key.NewBinding(key.WithKeys("1"), key.WithHelp("1-6", "go to screen"))
+	return [][]key.Binding{own, moves, {screens, k.NextScreen, k.PrevScreen, k.Back, k.Help, k.Quit}}
 }

@@ -20,7 +20,7 @@ type recordsScreen struct {
 }
 
 func (r *recordsScreen) keys(k *KeyMap) []key.Binding {
-	return []key.Binding{k.Open, k.Filter, k.Jump, k.Top, k.Bottom, k.PageDown}
+	return []key.Binding{k.Open, k.Filter, k.Jump, k.Top, k.Bottom}
 }
 
 // rows is how many rows the list has, and the sequence number of row i.

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"strings"
 	"testing"
 
 	tea "charm.land/bubbletea/v2"
@@ -69,6 +70,9 @@ func TestScreens(t *testing.T) {
 			press(m, c.keys...)
 			s := screenText(m)
 			checkSize(t, s, 80, 24)
+			if ls := strings.Split(s, "\n"); c.name != "help" && !strings.HasSuffix(strings.TrimSpace(ls[len(ls)-1]), "q quit") {
+				t.Errorf("the help line is cut before q quit: %q", ls[len(ls)-1])
+			}
 			checkGolden(t, c.name, s)
 		})
 	}

@@ -45,7 +45,7 @@ type linBlock struct {
 
 // cacheFrames is how many decoded frames are kept (each at most
 // format.MaxFrameContent bytes).
-const cacheFrames = 8
+const cacheFrames = 4
 
 // linearWindow is how many lines one linear read keeps.
 const linearWindow = 256
