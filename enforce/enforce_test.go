@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,11 +20,12 @@ import (
 // org is a test organisation: each principal's key is held here, as each
 // principal's own machine would hold it; the core only sees statements.
 type org struct {
-	t     *testing.T
-	core  *enforce.Core
-	keys  map[string]ed25519.PrivateKey
-	ppl   map[string]format.Principal
-	clock time.Time
+	t       *testing.T
+	core    *enforce.Core
+	keys    map[string]ed25519.PrivateKey
+	ppl     map[string]format.Principal
+	clockMu sync.Mutex // the core's delivery goroutines read the clock too
+	clock   time.Time
 	// bundle is the bundle ID genesis gives; "" for "test".
 	bundle string
 	// runs numbers the runs the register helpers make.
@@ -35,12 +37,31 @@ func key(name string) ed25519.PrivateKey {
 	return ed25519.NewKeyFromSeed(seed[:])
 }
 
-func (o *org) now() time.Time { o.clock = o.clock.Add(time.Second); return o.clock }
+func (o *org) now() time.Time {
+	o.clockMu.Lock()
+	defer o.clockMu.Unlock()
+	o.clock = o.clock.Add(time.Second)
+	return o.clock
+}
+
+// at is the clock's reading, without moving it.
+func (o *org) at() time.Time {
+	o.clockMu.Lock()
+	defer o.clockMu.Unlock()
+	return o.clock
+}
+
+// setClock sets the clock.
+func (o *org) setClock(t time.Time) {
+	o.clockMu.Lock()
+	defer o.clockMu.Unlock()
+	o.clock = t
+}
 
 func (o *org) sign(id string, st *format.Statement) format.Signed {
 	o.t.Helper()
 	p := o.ppl[id]
-	st.Bundle, st.Principal, st.Name, st.Time = o.core.Genesis().String(), id, p.Name, format.FormatTime(o.clock)
+	st.Bundle, st.Principal, st.Name, st.Time = o.core.Genesis().String(), id, p.Name, format.FormatTime(o.at())
 	s, err := format.SignStatement(st, o.keys[id])
 	if err != nil {
 		o.t.Fatal(err)
@@ -75,7 +96,8 @@ func (o *org) settle() {
 func (o *org) genesis() enforce.Genesis {
 	o.t.Helper()
 	if o.keys == nil {
-		o.keys, o.ppl, o.clock = map[string]ed25519.PrivateKey{}, map[string]format.Principal{}, time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+		o.keys, o.ppl = map[string]ed25519.PrivateKey{}, map[string]format.Principal{}
+		o.setClock(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC))
 	}
 	var regs []enforce.Registrar
 	for _, id := range []string{"reg.alex", "reg.bea"} {
@@ -84,7 +106,7 @@ func (o *org) genesis() enforce.Genesis {
 		o.keys[id], o.ppl[id] = k, p
 		yes := true
 		pop, err := format.SignStatement(&format.Statement{Purpose: format.PurposeEnrolSelf, Bundle: format.Hash{}.String(), Principal: id, Name: p.Name,
-			Time: format.FormatTime(o.clock), Key: format.HexKey(k.Public().(ed25519.PublicKey)), Kind: p.Kind, Team: p.Team, Registrar: &yes}, k)
+			Time: format.FormatTime(o.at()), Key: format.HexKey(k.Public().(ed25519.PublicKey)), Kind: p.Kind, Team: p.Team, Registrar: &yes}, k)
 		if err != nil {
 			o.t.Fatal(err)
 		}
@@ -144,7 +166,7 @@ func (o *org) propose(run, maker string, action []byte, summary map[string]strin
 }
 
 func (o *org) signoff(id string, req *signreq.Request, meaning, reason string) (*enforce.Decision, error) {
-	st, err := req.Statement(id, o.ppl[id].Name, format.FormatTime(o.clock), meaning, reason)
+	st, err := req.Statement(id, o.ppl[id].Name, format.FormatTime(o.at()), meaning, reason)
 	if err != nil {
 		o.t.Fatal(err)
 	}
@@ -291,7 +313,7 @@ func TestRefusalsAreRecorded(t *testing.T) {
 	o.refused(enforce.CodeNoGrant)(o.propose("pay-3", "agent.reviewer", payment("10.00"), nil, ""))
 
 	// A statement that is not the principal's own is not attributed to them.
-	st, _ := approval.Statement("risk.chen", "Chen Wei", format.FormatTime(o.clock), "", "forged")
+	st, _ := approval.Statement("risk.chen", "Chen Wei", format.FormatTime(o.at()), "", "forged")
 	st.Bundle = o.core.Genesis().String()
 	forged, _ := format.SignStatement(st, key("risk.ana"))
 	forged.Key = format.KeyIDOf(key("risk.chen").Public().(ed25519.PublicKey))

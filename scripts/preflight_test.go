@@ -11,7 +11,7 @@ import (
 )
 
 // toolsUsed lists the commands the preflight must insist on.
-var toolsUsed = []string{"go", "git", "gcc", "zstd", "make", "tmux"}
+var toolsUsed = []string{"go", "git", "gcc", "zstd", "make", "soffice", "qpdf", "pdfinfo", "pdftotext", "pdfdetach", "pdffonts", "pdftoppm", "tmux"}
 
 // restrictedPath returns a directory holding links to sh and every tool in
 // toolsUsed except drop.
