@@ -76,15 +76,41 @@ func TestDemo(t *testing.T) {
 	for _, want := range []string{
 		"REFUSED  self-approval", "REFUSED  human-required", "REFUSED  quorum-not-met",
 		"separate `countersign sign` process", "PASS  evidence.csb", "FAIL  evidence-tampered.csb", "INT-ENVELOPE",
+		"REFUSED  conflicting-role: the change would let person eng.erin", "REFUSED  role-not-assigned: ops.dana does not hold audit on control payments-limit",
+		"ACCEPTED  the limit is EUR 25000.00 per payment", "records the finding  [audit_finding record",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q", want)
 		}
 	}
+	// Each alertable refusal of the second act is alerted on, and the
+	// alert reaches the demo's pager hook, which prints its delivery.
+	if got := regexp.MustCompile(`(?m)^    ALERT    (\S+): .*\n +alert record \d+, delivered by the demo's pager hook to alerts.log line (\d+), \d+ ms after the attempt$`).FindAllStringSubmatch(out, -1); len(got) != 2 ||
+		got[0][1] != "conflicting-role" || got[0][2] != "1" || got[1][1] != "role-not-assigned" || got[1][2] != "2" {
+		t.Errorf("alerts printed: %q", got)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "alerts.log")); err != nil || strings.Count(string(b), "\n") != 2 ||
+		!strings.Contains(string(b), `"principal":"eng.erin"`) || !strings.Contains(string(b), "ops.dana does not hold audit") {
+		t.Errorf("alerts.log: %q, %v", b, err)
+	}
+	// The register printed as of before the role change names Chen Wei as
+	// approver, as of after it Ana Ribeiro, and the limit raised in both.
+	before, after, ok := strings.Cut(out[strings.Index(out, "countersign register --at`."):], "(after it):")
+	if !ok {
+		t.Fatalf("the register is not printed as of before and after the role change:\n%s", out)
+	}
+	after, _, _ = strings.Cut(after, "Reports.")
+	approver := regexp.MustCompile(`approve +(\S+) "`)
+	if m := approver.FindStringSubmatch(before); m == nil || m[1] != "risk.chen" || !strings.Contains(before, "per_payment = 25000.00 EUR") {
+		t.Errorf("register before the role change: %q\n%s", m, before)
+	}
+	if m := approver.FindStringSubmatch(after); m == nil || m[1] != "risk.ana" || strings.Contains(after, "risk.chen") {
+		t.Errorf("register after the role change: %q\n%s", m, after)
+	}
 	for _, f := range []string{"evidence.csb", "evidence-tampered.csb", "trust.txt", "keys/risk.ana.key", "signatures/pay-0001-stage2-risk.ana.json",
 		"requests/enrol-risk.ana-self.json", "requests/enrol-risk.ana-witness-reg.bea.json", "signatures/genesis-reg.alex.json",
 		"signatures/enrol-risk.ana-self.json", "signatures/enrol-agent.payments-witness-reg.alex.json",
-		"report.json", "report.xlsx", "report.pdf", "evidence-pack.pdf"} {
+		"report.json", "report.xlsx", "report.pdf", "evidence-pack.pdf", "alerts.log", "signatures/limit-raise-stage1-risk.chen.json"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Errorf("demo did not write %s: %v", f, err)
 		}
@@ -153,7 +179,7 @@ func TestDemo(t *testing.T) {
 		} `json:"summary"`
 	}
 	if b, err := os.ReadFile(filepath.Join(dir, "report.json")); err != nil || json.Unmarshal(b, &rep) != nil ||
-		rep.Summary.Verdict != "pass" || rep.Summary.Rows.Refusals != 3 || rep.Summary.Rows.Gates != 2 {
+		rep.Summary.Verdict != "pass" || rep.Summary.Rows.Refusals != 5 || rep.Summary.Rows.Gates != 12 {
 		t.Errorf("report.json: %+v, %v", rep, err)
 	}
 	// Running it again replaces the earlier demo's directory.
