@@ -177,10 +177,70 @@ func TestDemo(t *testing.T) {
 				Gates    int `json:"gates"`
 			} `json:"rows"`
 		} `json:"summary"`
+		Refusals []struct {
+			Seq       int64  `json:"seq"`
+			Act       string `json:"act"`
+			Code      string `json:"code"`
+			Alert     int64  `json:"alert_seq"`
+			Delivered int64  `json:"delivered_seq"`
+			Delay     int64  `json:"alert_delay_ms"`
+			Delivery  string `json:"delivery"`
+		} `json:"refusals"`
+		Register []struct {
+			Part, Kind, Control, Role, Op, Principal, Detail, Reason string
+		} `json:"register"`
 	}
 	if b, err := os.ReadFile(filepath.Join(dir, "report.json")); err != nil || json.Unmarshal(b, &rep) != nil ||
-		rep.Summary.Verdict != "pass" || rep.Summary.Rows.Refusals != 5 || rep.Summary.Rows.Gates != 12 {
-		t.Errorf("report.json: %+v, %v", rep, err)
+		rep.Summary.Verdict != "pass" || rep.Summary.Rows.Refusals != 6 || rep.Summary.Rows.Gates != 12 {
+		t.Errorf("report.json: %+v, %v", rep.Summary, err)
+	}
+	// The second act's refusals carry their alerts, delivered by the
+	// demo's pager within the minute; the first act's raise none.
+	alerted := map[string]bool{}
+	for _, r := range rep.Refusals {
+		switch r.Code {
+		case "conflicting-role", "role-not-assigned":
+			if r.Alert <= r.Seq || r.Delivered <= r.Alert || r.Delay < 0 || r.Delay > 60000 || !strings.HasPrefix(r.Delivery, "delivered via pager (alerts.log line ") {
+				t.Errorf("refusal %d (%s): alert %d, delivered %d after %d ms: %s", r.Seq, r.Code, r.Alert, r.Delivered, r.Delay, r.Delivery)
+			}
+			alerted[r.Act+" "+r.Code] = true
+		default:
+			if r.Alert != -1 || r.Delivery != "none recorded" {
+				t.Errorf("refusal %d (%s) has an alert: %+v", r.Seq, r.Code, r)
+			}
+		}
+	}
+	if !alerted["propose conflicting-role"] || !alerted["note role-not-assigned"] {
+		t.Errorf("alerted refusals in report.json: %v", alerted)
+	}
+	// The register rows hold the control register's changes and its end.
+	var changes []string
+	for _, r := range rep.Register {
+		if r.Kind == "control" || r.Kind == "team" || r.Kind == "role" {
+			changes = append(changes, r.Part+" "+r.Detail)
+		}
+	}
+	regText := strings.Join(changes, "\n")
+	for _, want := range []string{"change \"Payment risk limit\", material, governs payment; per_payment = 10000.00 EUR (amount)",
+		"change \"Payment risk limit\", material, governs payment; per_payment = 25000.00 EUR (amount)", "change assign approve on payments-limit to risk.chen",
+		"change unassign approve on payments-limit from risk.chen", "end assign approve on payments-limit to risk.ana", "end assign operate on payments-limit to team payments-ops"} {
+		if !strings.Contains(regText, want) {
+			t.Errorf("report.json's register lacks %q:\n%s", want, regText)
+		}
+	}
+	if strings.Contains(regText, "end assign approve on payments-limit to risk.chen") {
+		t.Errorf("the register at the end still has the approver who moved:\n%s", regText)
+	}
+	text, err = exec.Command("pdftotext", filepath.Join(dir, "report.pdf"), "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v", err)
+	}
+	flat = strings.Join(strings.Fields(string(text)), " ")
+	for _, want := range []string{"conflicting-role", "role-not-assigned: ops.dana does not hold audit", "after the attempt; delivered via pager (alerts.log line 1)",
+		"control payments-limit", "payments-limit from risk.chen justification “Chen Wei moves to treasury”"} {
+		if !strings.Contains(flat, want) {
+			t.Errorf("report.pdf lacks %q", want)
+		}
 	}
 	// Running it again replaces the earlier demo's directory.
 	if code, _, errOut := demoRun("--out", dir, "--countersign", cs); code != exitOK {
