@@ -46,3 +46,29 @@ func TestNoticesAlertFailedRetried(t *testing.T) {
 func replaceKind(s string) string {
 	return string(bytes.Replace([]byte(s), []byte(" delivery "), []byte(" "+NoticeDelivery+" "), 1))
 }
+
+// State.Conflicts names the units holding two or more roles on a control
+// as the register stands: in vector ctl-team-members-two-roles, none
+// before the approver's assignment, team quant with build and approve
+// after it, and nothing on the other control.
+func TestStateConflicts(t *testing.T) {
+	var before, after, other []Conflict
+	opts := withDefaults(Options{Observer: ObserverFunc(func(ev *Event) {
+		switch ev.Seq {
+		case 159:
+			before = ev.State.Conflicts("risk-limit")
+		case 160:
+			after, other = ev.State.Conflicts("risk-limit"), ev.State.Conflicts("thermal")
+		}
+	})})
+	v := newRun(UnsafeNoTrust(), opts)
+	if err := v.run(context.Background(), bytes.NewReader(vectorBundle(t, "ctl-team-members-two-roles"))); err != nil {
+		t.Fatal(err)
+	}
+	if len(before) != 0 || len(other) != 0 {
+		t.Errorf("conflicts before the assignment %+v, on thermal %+v", before, other)
+	}
+	if len(after) != 1 || after[0].Kind != "team" || after[0].Unit != "quant" || after[0].Control != "risk-limit" || !slices.Equal(after[0].Roles, []string{"build", "approve"}) {
+		t.Errorf("conflicts after the assignment: %+v", after)
+	}
+}
