@@ -668,9 +668,9 @@ func (d *pdfDoc) conflictsSection() error {
 		if t.n >= pdfListCap {
 			return errStop
 		}
-		to := d.localTime(c.To)
+		to := " to " + d.localTime(c.To)
 		if c.To == "" {
-			to = "still held at the period's end"
+			to = ", still held at the period's end"
 		}
 		who := L(c.Principal, c.Name, "team "+c.Team)
 		if c.Principal == "" {
@@ -681,7 +681,7 @@ func (d *pdfDoc) conflictsSection() error {
 			run = append(run, "control "+c.Control)
 		}
 		t.row(firstSeq(c.Records), who, run, c.Roles,
-			d.localTime(c.From)+" to "+to+", "+durationText(c.Seconds)+inPeriod(c.Source), c.Rule+": "+c.Message+" (records "+seqsList(c.Records)+")")
+			"from "+d.localTime(c.From)+to+", "+durationText(c.Seconds)+inPeriod(c.Source), c.Rule+": "+c.Message+" (records "+seqsList(c.Records)+")")
 		return nil
 	})
 	if err != nil && err != errStop {
