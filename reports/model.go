@@ -144,11 +144,13 @@ type FindingRow struct {
 }
 
 // ConflictRow is an individual (and their team) who held incompatible
-// roles: today, a finding of a segregation rule on a record they signed;
-// with the control register (AG-259), a role assignment too.
+// roles: a finding of a segregation rule on a record they signed (Source
+// "finding"), or a person or team of the control register holding two or
+// more roles on one control (Source "register", rule SOD-CONTROL-ROLES),
+// from the change that started it to the change that ended it.
 type ConflictRow struct {
 	Rule      string `json:"rule"`
-	Source    string `json:"source"` // "finding" (or, with AG-259, "register")
+	Source    string `json:"source"` // "finding" or "register"
 	Control   string `json:"control"`
 	Run       string `json:"run"`
 	Principal string `json:"principal"`
@@ -156,7 +158,10 @@ type ConflictRow struct {
 	Team      string `json:"team"`
 	Roles     string `json:"roles"`
 	// From and To are the claimed times between which the roles were held
-	// together, Seconds how long.
+	// together, Seconds how long. For a register conflict, To is "" while
+	// the roles are still held together at the end of the period (or of
+	// the bundle, when it ends first), and Seconds counts the time held
+	// within the period.
 	From    string  `json:"from"`
 	To      string  `json:"to"`
 	Seconds int64   `json:"seconds"`
@@ -203,13 +208,17 @@ type RefusalRow struct {
 	Outcome   int64  `json:"outcome_seq"`
 	OutHash   string `json:"outcome_hash"`
 	OutTime   string `json:"outcome_time"`
-	// Alert, AlertSeconds and Delivery are the alert the refusal raised,
-	// its delay and its delivery (AG-259 4.4); Alert is -1 when the
-	// change log carries none.
-	Alert        int64  `json:"alert_seq"`
-	AlertSeconds int64  `json:"alert_seconds"`
-	Delivery     string `json:"delivery"`
-	Intact       bool   `json:"intact"`
+	// Alert is the alert record on the refusal (-1 when the bundle holds
+	// none); Delivered the first delivery with status delivered (-1 when
+	// none), DeliveredTime its time and AlertDelayMs the milliseconds from
+	// the refused act's record to it (-1 when none; SPEC.md §6.9 gives 60
+	// seconds); Delivery says how it went in words (AG-259 4.4).
+	Alert         int64  `json:"alert_seq"`
+	Delivered     int64  `json:"delivered_seq"`
+	DeliveredTime string `json:"delivered_time"`
+	AlertDelayMs  int64  `json:"alert_delay_ms"`
+	Delivery      string `json:"delivery"`
+	Intact        bool   `json:"intact"`
 }
 
 // GateRow is one gate: who requested it, its quorum, how many signed, and
@@ -258,8 +267,12 @@ type SignoffRow struct {
 }
 
 // RegisterRow is one line of the register: who was enrolled, which keys,
-// log key and policy were in force at the start and end of the period
+// log key and policy were in force, which controls, teams and role
+// holders the control register held, at the start and end of the period
 // (Part "start", "end"), and each change in the period (Part "change").
+// Control, Role, Op and Detail are those of a control, team or role row:
+// the control, the role and assign or unassign, and what the definition
+// or assignment says; Reason is a role change's justification, verbatim.
 type RegisterRow struct {
 	Part      string `json:"part"`
 	Kind      string `json:"kind"` // a change kind of the verifier's change log
@@ -274,6 +287,10 @@ type RegisterRow struct {
 	Key       string `json:"key"`
 	Policy    int64  `json:"policy"`
 	Run       string `json:"run"`
+	Control   string `json:"control"`
+	Role      string `json:"role"`
+	Op        string `json:"op"`
+	Detail    string `json:"detail"`
 	Reason    string `json:"reason"`
 	Applied   bool   `json:"applied"`
 	State     string `json:"state"` // in force, revoked, not applied

@@ -659,7 +659,7 @@ func (d *pdfDoc) findingsSection() error {
 func (d *pdfDoc) conflictsSection() error {
 	d.heading("Conflicts: who held incompatible roles")
 	if d.rep.Conflicts.Len() == 0 {
-		d.none("No individual or team held incompatible roles in the period, by the findings of the segregation rules.")
+		d.none("No individual or team held incompatible roles in the period, by the findings of the segregation rules and the control register.")
 		return nil
 	}
 	t := d.newTable(pcol{"principal, printed name, team", 38, false}, pcol{"run", 22, false}, pcol{"roles held", 32, false},
@@ -668,8 +668,20 @@ func (d *pdfDoc) conflictsSection() error {
 		if t.n >= pdfListCap {
 			return errStop
 		}
-		t.row(firstSeq(c.Records), L(c.Principal, c.Name, "team "+c.Team), c.Run, c.Roles,
-			d.localTime(c.From)+" to "+d.localTime(c.To)+", "+durationText(c.Seconds), c.Rule+": "+c.Message+" (records "+seqsList(c.Records)+")")
+		to := " to " + d.localTime(c.To)
+		if c.To == "" {
+			to = ", still held at the period's end"
+		}
+		who := L(c.Principal, c.Name, "team "+c.Team)
+		if c.Principal == "" {
+			who = L("team "+c.Team, c.Name)
+		}
+		run := L(c.Run)
+		if c.Control != "" {
+			run = append(run, "control "+c.Control)
+		}
+		t.row(firstSeq(c.Records), who, run, c.Roles,
+			"from "+d.localTime(c.From)+to+", "+durationText(c.Seconds)+inPeriod(c.Source), c.Rule+": "+c.Message+" (records "+seqsList(c.Records)+")")
 		return nil
 	})
 	if err != nil && err != errStop {
@@ -680,6 +692,24 @@ func (d *pdfDoc) conflictsSection() error {
 }
 
 var errStop = fmt.Errorf("stop")
+
+// inPeriod says that a register conflict's duration counts the period
+// only.
+func inPeriod(source string) string {
+	if source == "register" {
+		return " in the period"
+	}
+	return ""
+}
+
+// delayText is an alert's delay: milliseconds under a second, else
+// seconds to the millisecond.
+func delayText(ms int64) string {
+	if ms < 1000 {
+		return fmt.Sprintf("%d ms", ms)
+	}
+	return fmt.Sprintf("%d.%03d s", ms/1000, ms%1000)
+}
 
 func durationText(sec int64) string {
 	return (time.Duration(sec) * time.Second).String()
@@ -721,8 +751,11 @@ func (d *pdfDoc) refusalsSection() error {
 			return errStop
 		}
 		alert := "alert: none recorded"
-		if r.Alert >= 0 {
-			alert = fmt.Sprintf("alert: record %d after %ds, %s", r.Alert, r.AlertSeconds, r.Delivery)
+		switch {
+		case r.Delivered >= 0:
+			alert = fmt.Sprintf("alert: record %d, delivered at record %d, %s after the attempt; %s", r.Alert, r.Delivered, delayText(r.AlertDelayMs), r.Delivery)
+		case r.Alert >= 0:
+			alert = fmt.Sprintf("alert: record %d, %s", r.Alert, r.Delivery)
 		}
 		what := L(r.Act)
 		if r.Meaning != "" {
@@ -732,8 +765,12 @@ func (d *pdfDoc) refusalsSection() error {
 		if !r.Intact {
 			when = append(when, "NOT INTACT")
 		}
-		t.row(r.Seq, when, r.Run, L(r.Name, r.Principal+", "+r.Kind), what,
-			quoted(r.Reason), L(r.Code+": "+r.Detail+fmt.Sprintf(" (outcome record %d)", r.Outcome), alert))
+		who, reason := L(r.Name, r.Principal+", "+r.Kind), quoted(r.Reason)
+		if r.Act == "note" {
+			who, reason = L("(the note names no actor: see the detail)"), "(recorded as a note, with no statement)"
+		}
+		t.row(r.Seq, when, r.Run, who, what,
+			reason, L(r.Code+": "+r.Detail+fmt.Sprintf(" (outcome record %d)", r.Outcome), alert))
 		return nil
 	})
 	if err != nil && err != errStop {
@@ -842,9 +879,9 @@ func (d *pdfDoc) registerSection() error {
 		d.none("No register rows (an evidence pack of one run lists that run only).")
 		return nil
 	}
-	d.para(8.5, "The register at the start of the period, each change in it, and the register at its end: principals, their keys, the log key and the policy in force.")
+	d.para(8.5, "The register at the start of the period, each change in it, and the register at its end: principals, their keys, the log key, the policy in force, and the control register's controls, teams and role holders.")
 	t := d.newTable(pcol{"part", 12, false}, pcol{"kind", 20, false}, pcol{"record", 12, false}, pcol{"principal, printed name", 40, false},
-		pcol{"kind, team", 26, false}, pcol{"key ID or policy", 50, true}, pcol{"state", 20, false})
+		pcol{"kind, team", 26, false}, pcol{"key ID, policy, or what the change says", 50, true}, pcol{"state", 20, false})
 	err := d.rep.Register.Each(func(g *RegisterRow) error {
 		if t.n >= pdfListCap {
 			return errStop
@@ -856,13 +893,30 @@ func (d *pdfDoc) registerSection() error {
 		if g.Registrar {
 			who = append(who, "(registrar)")
 		}
-		key := g.Key
-		if g.Kind == "policy" {
-			key = fmt.Sprintf("version %d, run %s", g.Policy, g.Run)
-		}
+		var key any = g.Key
 		kt := g.Type
 		if g.Team != "" {
 			kt += ", team " + g.Team
+		}
+		switch g.Kind {
+		case "policy":
+			key = fmt.Sprintf("version %d, run %s", g.Policy, g.Run)
+		case "control", "team", "role":
+			kt = strings.TrimPrefix(kt, ", ")
+			switch g.Kind {
+			case "control":
+				who = L("control " + g.Control)
+			case "team":
+				who, kt = L("team "+g.Team), ""
+			}
+			lines := L(g.Detail)
+			if g.Reason != "" {
+				lines = append(lines, "justification "+quoted(g.Reason))
+			}
+			if g.Run != "" {
+				lines = append(lines, "run "+g.Run)
+			}
+			key = lines
 		}
 		t.row(g.Seq, g.Part, g.Kind, strconv.FormatInt(g.Seq, 10), who, kt, key, g.State)
 		return nil

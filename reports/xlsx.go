@@ -345,18 +345,22 @@ func (x *xlsxWriter) refusalsSheet() error {
 	s, err := x.newSheet("Refusals", cols("record", 9, colNum, "time"+x.tz(), 20, colTime, "run", 16, colText, "principal", 18, colText,
 		"printed name", 20, colText, "kind", 8, colText, "act", 9, colText, "meaning", 11, colText, "stage", 7, colNum, "reason (verbatim)", 40, colText,
 		"refusal code", 18, colText, "detail", 50, colText, "outcome record", 10, colNum, "outcome time"+x.tz(), 20, colTime,
-		"alert record", 10, colText, "alert delay (s)", 10, colText, "alert delivery", 16, colText, "intact", 8, colBool,
+		"alert record", 10, colText, "alert delivered at record", 10, colText, "alert delivered"+x.tz(), 20, colTime,
+		"alert delay (ms)", 10, colText, "alert delivery", 30, colText, "intact", 8, colBool,
 		"record hash", 40, colText, "outcome hash", 40, colText))
 	if err != nil {
 		return err
 	}
 	err = x.rep.Refusals.Each(func(r *RefusalRow) error {
-		alert, delay := "none recorded", "none recorded"
+		alert, delivered, delay := "none recorded", "none", "none"
 		if r.Alert >= 0 {
-			alert, delay = strconv.FormatInt(r.Alert, 10), strconv.FormatInt(r.AlertSeconds, 10)
+			alert = strconv.FormatInt(r.Alert, 10)
+		}
+		if r.Delivered >= 0 {
+			delivered, delay = strconv.FormatInt(r.Delivered, 10), strconv.FormatInt(r.AlertDelayMs, 10)
 		}
 		return s.add(r.Seq, r.Seq, r.Time, r.Run, r.Principal, r.Name, r.Kind, r.Act, r.Meaning, r.Stage, r.Reason, r.Code, r.Detail,
-			r.Outcome, r.OutTime, alert, delay, r.Delivery, r.Intact, r.Hash, r.OutHash)
+			r.Outcome, r.OutTime, alert, delivered, r.DeliveredTime, delay, r.Delivery, r.Intact, r.Hash, r.OutHash)
 	})
 	if err != nil {
 		return err
@@ -411,7 +415,8 @@ func (x *xlsxWriter) signoffsSheet() error {
 func (x *xlsxWriter) registerSheet() error {
 	s, err := x.newSheet("Register", cols("part", 8, colText, "change kind", 14, colText, "record", 9, colNum, "time"+x.tz(), 20, colTime,
 		"principal", 18, colText, "printed name", 20, colText, "principal kind", 9, colText, "team", 12, colText, "registrar", 9, colBool,
-		"key", 40, colText, "policy version", 8, colNum, "run", 14, colText, "reason", 30, colText, "applied", 8, colBool, "state", 16, colText,
+		"key", 40, colText, "policy version", 8, colNum, "run", 14, colText, "control", 14, colText, "role", 9, colText, "op", 9, colText,
+		"what it says", 50, colText, "reason", 30, colText, "applied", 8, colBool, "state", 16, colText,
 		"record hash", 40, colText))
 	if err != nil {
 		return err
@@ -421,8 +426,8 @@ func (x *xlsxWriter) registerSheet() error {
 		if g.Kind != "policy" {
 			pol = nil
 		}
-		return s.add(g.Seq, g.Part, g.Kind, g.Seq, g.Time, g.Principal, g.Name, g.Type, g.Team, g.Registrar, g.Key, pol, g.Run, g.Reason,
-			g.Applied, g.State, g.Hash)
+		return s.add(g.Seq, g.Part, g.Kind, g.Seq, g.Time, g.Principal, g.Name, g.Type, g.Team, g.Registrar, g.Key, pol, g.Run, g.Control,
+			g.Role, g.Op, g.Detail, g.Reason, g.Applied, g.State, g.Hash)
 	})
 	if err != nil {
 		return err

@@ -119,9 +119,9 @@ func (c *controlsScreen) lines(m *Model, w int) []string {
 			"  No "+format.ClassControl+", "+format.ClassRole+" or "+format.ClassException+" run has been",
 			"  executed in this bundle"+map[bool]string{true: "", false: " so far"}[done]+": the register of controls is empty.",
 			"",
-			"  The register is built from the executed change runs the verifier hands",
-			"  out, and the teams of the change log's enrolments; it never rereads the",
-			"  bundle.")
+			"  The register is built from the verifier's change log (controls, teams,",
+			"  roles) and its judgement of conflicts, and from the executed exception",
+			"  runs it hands out; it never rereads the bundle.")
 		return out
 	}
 	rows, cells := s.matrix(eff)
@@ -179,9 +179,17 @@ func (c *controlsScreen) lines(m *Model, w int) []string {
 	}
 	out = append(out, "",
 		fmt.Sprintf("  %s, %s", display.Count(int64(conflicts), "conflict"), display.Count(int64(excepted), "excepted conflict")),
-		"  ! one person, or one team, holds two roles of the control",
+		"  ! one person, or one team, holds two roles of the control (the verifier's",
+		"    register, SOD-CONTROL-ROLES)",
 		"  E the same, covered by an exception in force on that date",
 		"  * a material control     ✗ a record behind the row has findings")
+	for _, row := range rows {
+		if e := s.conflicts[row.ID]; e != nil {
+			for _, u := range e.Units {
+				out = append(out, m.styles.Conflict.Render(cut("  conflict on "+display.Escape(row.ID)+": "+display.Escape(u), w)))
+			}
+		}
+	}
 	for _, e := range s.excepts {
 		who := display.Escape(e.Holder)
 		if e.Kind == regSmallOrg {

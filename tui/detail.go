@@ -134,6 +134,15 @@ func (d *detailScreen) lines(m *Model, w int) []string {
 		return out
 	}
 
+	if al := m.st.alertLines(seq, rec.Time); len(al) > 0 {
+		head("alert")
+		for _, l := range al {
+			for _, wl := range wrap(l, w-4, 2) {
+				add("  " + wl)
+			}
+		}
+	}
+
 	head("body")
 	add(prettyJSON(rec.Body, w)...)
 	if body, err := format.DecodeBody(rec.Type, rec.Body, format.Lax); err == nil {

@@ -1,7 +1,10 @@
 package tui
 
 import (
+	"fmt"
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/countersign/countersign/format"
 	"github.com/countersign/countersign/verifier"
@@ -11,18 +14,21 @@ import (
 // reads: the change log (Options.Changes) and the timelines of executed
 // change runs (Options.Timeline). The browser replays it as of any time;
 // it never rereads the bundle. Each kind of change is one entry of
-// regDecode (how it is read) and regApply (what it does to the register),
-// so a new kind of change slots in without touching the rest.
+// regDecode or fromChange (how it is read) and regApply (what it does to
+// the register), so a new kind of change slots in without touching the
+// rest.
 //
-// What feeds it today: teams from the change log's enrolments; controls,
-// role assignments, exceptions and small-organisation exceptions from the
-// actions of executed change.control, change.role, change.exception and
-// change.small_org runs, exactly as the records state them; the grants of
-// the last executed change.policy. The verifier does not yet judge the
-// AG-259 rules on these (the register's own change kinds are still to
-// come): the screen shows what was executed, marks a row whose records
-// carry findings, and its conflicts and exceptions are a display of the
-// register, not a verdict. Personnel moves, reporting lines and
+// What feeds it: controls, teams and role assignments from the change
+// log's kinds control, team and role, as the verifier applied them (a
+// change it did not apply flags its control and changes nothing); the
+// conflicts, after each applied register change, from the verifier's own
+// register (State.Conflicts, what SOD-CONTROL-ROLES judges), so a marked
+// cell is the verifier's word, not the screen's; teams of enrolments from
+// the change log; exceptions and small-organisation exceptions from the
+// actions of executed change.exception and change.small_org runs, exactly
+// as the records state them (the verifier does not judge them yet, so the
+// E mark is a display of the register, not a verdict); the grants of the
+// last executed change.policy. Personnel moves, reporting lines and
 // small-organisation reviews are not shown yet.
 
 // Roles is the five control roles, in the register's column order.
@@ -45,6 +51,11 @@ type regEvent struct {
 	RolesOf                                           []string
 	Grants                                            []format.Grant
 	Version                                           int64
+	// Marks and Units, for a conflicts event: each role's holders (as the
+	// matrix shows them) that take part in a conflict on Control, and each
+	// conflicting unit in words.
+	Marks map[string][]string
+	Units []string
 }
 
 // Register kinds beyond the change log's: the actions of executed change
@@ -52,6 +63,8 @@ type regEvent struct {
 const (
 	regControl   = "control"
 	regRole      = "role"
+	regTeam      = "team"
+	regConflicts = "conflicts"
 	regException = "exception"
 	regSmallOrg  = "small-org"
 	regPolicy    = "policy-grants"
@@ -61,11 +74,16 @@ const (
 type Register struct {
 	events  []regEvent
 	dropped int64
+	// pending is the applied register change of the record the verifier
+	// is reading, judged for conflicts when its record event comes; since
+	// is when each conflicting unit's conflict began, by control.
+	pending *verifier.Change
+	since   map[string]map[string]int64
 }
 
 const maxRegisterEvents = 200_000
 
-func newRegister() *Register { return &Register{} }
+func newRegister() *Register { return &Register{since: map[string]map[string]int64{}} }
 
 func (r *Register) add(e regEvent) {
 	if len(r.events) >= maxRegisterEvents {
@@ -75,13 +93,114 @@ func (r *Register) add(e regEvent) {
 	r.events = append(r.events, e)
 }
 
-// fromChange takes one change of the change log; only enrolments matter to
-// the register today (a principal's team).
+// fromChange takes one change of the change log: enrolments (a
+// principal's team) and the control register's changes.
 func (r *Register) fromChange(c *verifier.Change) {
-	if c.Kind != verifier.ChangeEnrolment || c.Principal == nil {
+	e := regEvent{Seq: c.Seq, Time: c.Time, OK: c.OK(), Applied: c.Applied}
+	switch c.Kind {
+	case verifier.ChangeEnrolment:
+		if c.Principal == nil {
+			return
+		}
+		e.Kind, e.Principal, e.Team = c.Kind, c.Principal.ID, c.Principal.Team
+	case verifier.ChangeControl:
+		e.Kind, e.Control = regControl, c.Control
+		if c.ControlDef != nil {
+			e.Name, e.Material = c.ControlDef.Name, c.ControlDef.Material
+		}
+	case verifier.ChangeTeam:
+		e.Kind, e.Team = regTeam, c.Team
+	case verifier.ChangeRole:
+		e.Kind, e.Control, e.Role, e.Principal, e.Team, e.Op, e.Justification = regRole, c.Control, c.Role, c.Holder, c.Team, c.Op, c.Justification
+	default:
 		return
 	}
-	r.add(regEvent{Seq: c.Seq, Time: c.Time, Kind: c.Kind, OK: c.OK(), Applied: c.Applied, Principal: c.Principal.ID, Team: c.Principal.Team})
+	if c.Applied && e.Kind != verifier.ChangeEnrolment {
+		r.pending = c
+	}
+	r.add(e)
+}
+
+// afterRecord judges, at the record event of an applied register change,
+// which units hold incompatible roles on the controls it can touch, as
+// the verifier's register has them after it.
+func (r *Register) afterRecord(ev *verifier.Event) {
+	c := r.pending
+	if c == nil || c.Seq != ev.Seq || ev.State == nil || ev.State.Reg == nil {
+		return
+	}
+	r.pending = nil
+	reg := ev.State.Reg
+	var ctls []string
+	switch c.Kind {
+	case verifier.ChangeRole:
+		ctls = []string{c.Control}
+	case verifier.ChangeTeam:
+		for id := range reg.Controls {
+			ctls = append(ctls, id)
+		}
+		sort.Strings(ctls)
+	}
+	for _, ctl := range ctls {
+		e := regEvent{Seq: ev.Seq, Time: ev.Time, OK: ev.OK, Applied: true, Kind: regConflicts, Control: ctl, Marks: map[string][]string{}}
+		was, now := r.since[ctl], map[string]int64{}
+		for _, cf := range ev.State.Conflicts(ctl) {
+			unit := cf.Kind + " " + cf.Unit
+			from, ok := was[unit]
+			if !ok {
+				from = ev.Seq
+			}
+			now[unit] = from
+			e.Units = append(e.Units, fmt.Sprintf("%s: %s since record %d", unit, strings.Join(cf.Roles, "+"), from))
+			for _, role := range cf.Roles {
+				for _, h := range reg.Holders(ctl, role) {
+					if conflictHolder(ev.State, cf, h) && !slices.Contains(e.Marks[role], holderText(h.Principal, h.Team)) {
+						e.Marks[role] = append(e.Marks[role], holderText(h.Principal, h.Team))
+					}
+				}
+			}
+		}
+		if len(now) == 0 && len(was) == 0 {
+			continue
+		}
+		r.since[ctl] = now
+		r.add(e)
+	}
+}
+
+// conflictHolder reports whether holder h of a role takes part in
+// conflict cf: h is the team in conflict, a principal of the person in
+// conflict, or a team with a member who is that person or (for a team in
+// conflict) a principal who is a member of it.
+func conflictHolder(s *verifier.State, cf verifier.Conflict, h verifier.Holder) bool {
+	switch {
+	case cf.Kind == "team" && h.Team == cf.Unit:
+		return true
+	case cf.Kind == "person" && h.Principal != "":
+		return s.PersonOf(h.Principal) == cf.Unit
+	case cf.Kind == "person" && h.Team != "":
+		if t := s.Reg.Teams[h.Team]; t != nil {
+			for _, m := range t.Members {
+				if s.PersonOf(m) == cf.Unit {
+					return true
+				}
+			}
+		}
+	case cf.Kind == "team" && h.Principal != "":
+		if t := s.Reg.Teams[cf.Unit]; t != nil {
+			return slices.Contains(t.Members, h.Principal)
+		}
+	}
+	return false
+}
+
+// holderText is a role holder as the matrix shows it: a principal, or
+// "team:" and the team.
+func holderText(principal, team string) string {
+	if team != "" {
+		return "team:" + team
+	}
+	return principal
 }
 
 // fromRun takes the timeline of a run: an executed run of a register class
@@ -108,16 +227,8 @@ func (r *Register) fromRun(tl *verifier.RunTimeline) {
 }
 
 // regDecode fills in a register event from a change run's action, by
-// class.
+// class: the kinds the change log does not carry yet.
 var regDecode = map[string]func(v any, e *regEvent){
-	format.ClassControl: func(v any, e *regEvent) {
-		a := v.(*format.ControlAction)
-		e.Kind, e.Control, e.Name, e.Material = regControl, a.Control, a.Name, a.Material
-	},
-	format.ClassRole: func(v any, e *regEvent) {
-		a := v.(*format.RoleAction)
-		e.Kind, e.Control, e.Role, e.Principal, e.Op, e.Justification = regRole, a.Control, a.Role, a.Principal, a.Op, a.Justification
-	},
 	format.ClassException: func(v any, e *regEvent) {
 		a := v.(*format.ExceptionAction)
 		e.Kind, e.Exception, e.Holder, e.Control, e.RolesOf, e.Starts, e.Expires = regException, a.Exception, a.Holder, a.Control, a.Roles, a.Starts, a.Expires
@@ -134,10 +245,11 @@ var regDecode = map[string]func(v any, e *regEvent){
 
 // regState is the register as of a time.
 type regState struct {
-	controls map[string]*controlRow
-	teams    map[string]string // principal -> team
-	excepts  []regEvent
-	policy   *regEvent // the last executed policy, with its grants
+	controls  map[string]*controlRow
+	conflicts map[string]*regEvent // control -> its conflicts, as the verifier judged them last
+	teams     map[string]string    // principal -> team
+	excepts   []regEvent
+	policy    *regEvent // the last executed policy, with its grants
 }
 
 // controlRow is one control of the register.
@@ -157,24 +269,32 @@ var regApply = map[string]func(s *regState, e *regEvent){
 	},
 	regControl: func(s *regState, e *regEvent) {
 		c := s.control(e.Control)
-		c.Name, c.Material = e.Name, e.Material
 		c.Flagged = c.Flagged || !e.OK
+		if e.Applied {
+			c.Name, c.Material = e.Name, e.Material
+		}
 	},
+	regTeam: func(s *regState, e *regEvent) {},
 	regRole: func(s *regState, e *regEvent) {
 		c := s.control(e.Control)
 		c.Flagged = c.Flagged || !e.OK
+		if !e.Applied {
+			return
+		}
+		who := holderText(e.Principal, e.Team)
 		hs := c.Holders[e.Role]
 		out := hs[:0:0]
 		for _, h := range hs {
-			if h != e.Principal {
+			if h != who {
 				out = append(out, h)
 			}
 		}
 		if e.Op == "assign" {
-			out = append(out, e.Principal)
+			out = append(out, who)
 		}
 		c.Holders[e.Role] = out
 	},
+	regConflicts: func(s *regState, e *regEvent) { s.conflicts[e.Control] = e },
 	regException: func(s *regState, e *regEvent) { s.excepts = append(s.excepts, *e) },
 	regSmallOrg:  func(s *regState, e *regEvent) { s.excepts = append(s.excepts, *e) },
 	regPolicy:    func(s *regState, e *regEvent) { s.policy = e },
@@ -191,7 +311,7 @@ func (s *regState) control(id string) *controlRow {
 
 // at replays the register up to and including time at ("" for all).
 func (r *Register) at(at string) *regState {
-	s := &regState{controls: map[string]*controlRow{}, teams: map[string]string{}}
+	s := &regState{controls: map[string]*controlRow{}, conflicts: map[string]*regEvent{}, teams: map[string]string{}}
 	for i := range r.events {
 		e := &r.events[i]
 		if at != "" && e.Time > at {
@@ -208,7 +328,7 @@ func (r *Register) at(at string) *regState {
 func (r *Register) times() []string {
 	var out []string
 	for _, e := range r.events {
-		if e.Kind == verifier.ChangeEnrolment || e.Kind == regPolicy {
+		if e.Kind == verifier.ChangeEnrolment || e.Kind == regPolicy || e.Kind == regConflicts {
 			continue
 		}
 		if n := len(out); n == 0 || out[n-1] != e.Time {
@@ -251,25 +371,15 @@ func (s *regState) matrix(at string) ([]*controlRow, map[string]map[string]cell)
 	cells := map[string]map[string]cell{}
 	for _, c := range rows {
 		m := map[string]cell{}
-		rolesOf := map[string]map[string]bool{} // principal or team -> roles
-		for _, role := range Roles {
-			for _, h := range c.Holders[role] {
-				for _, who := range []string{"p:" + h, "t:" + s.teams[h]} {
-					if who == "t:" {
-						continue
-					}
-					if rolesOf[who] == nil {
-						rolesOf[who] = map[string]bool{}
-					}
-					rolesOf[who][role] = true
-				}
-			}
+		marks := map[string][]string{}
+		if e := s.conflicts[c.ID]; e != nil {
+			marks = e.Marks
 		}
 		for _, role := range Roles {
 			cl := cell{Holders: c.Holders[role]}
 			open := 0 // conflicting holders no exception covers
 			for _, h := range cl.Holders {
-				if len(rolesOf["p:"+h]) > 1 || s.teams[h] != "" && len(rolesOf["t:"+s.teams[h]]) > 1 {
+				if slices.Contains(marks[role], h) {
 					cl.Conflict = true
 					if !s.excepted(c.ID, h, role, date) {
 						open++

@@ -176,6 +176,7 @@ func (r *runsScreen) timeline(m *Model, e *runEntry, w int) []string {
 		if o := p.Outcome; o != nil {
 			outcomeLine(add, mark, o)
 			findings(&o.RecordStatus)
+			alertsOf(m, add, p.Seq, p.Time)
 		}
 	} else {
 		add(2, "no proposal in this timeline")
@@ -214,6 +215,7 @@ func (r *runsScreen) timeline(m *Model, e *runEntry, w int) []string {
 		if o := a.Outcome; o != nil {
 			outcomeLine(add, mark, o)
 			findings(&o.RecordStatus)
+			alertsOf(m, add, a.Seq, a.Time)
 		}
 	}
 	if x := tl.Execution; x != nil {
@@ -226,6 +228,13 @@ func (r *runsScreen) timeline(m *Model, e *runEntry, w int) []string {
 	}
 	out = append(out, "", m.styles.Dim.Render(cut(" enter lists these records; the verdict is the verifier's (findings screen)", w)))
 	return out
+}
+
+// alertsOf adds the alert on the refused act at seq, and its deliveries.
+func alertsOf(m *Model, add func(int, string), seq int64, actTime string) {
+	for _, l := range m.st.alertLines(seq, actTime) {
+		add(6, l)
+	}
 }
 
 func outcomeLine(add func(int, string), mark func(*verifier.RecordStatus) string, o *verifier.OutcomeStep) {

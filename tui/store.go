@@ -54,6 +54,7 @@ type Store struct {
 	findings    map[int64][]verifier.Finding // findings per record (bounded)
 	liveCount   int64                        // findings reported so far
 	live        []verifier.Finding           // the first findings reported, before the Result
+	alerts      *alertStore
 	runs        []*runEntry
 	runsDropped int64
 	runBytes    int64
@@ -71,7 +72,7 @@ type Store struct {
 }
 
 func newStore(total int64) *Store {
-	return &Store{total: total, types: map[string]int64{}, findings: map[int64][]verifier.Finding{}, register: newRegister()}
+	return &Store{total: total, types: map[string]int64{}, findings: map[int64][]verifier.Finding{}, register: newRegister(), alerts: newAlertStore()}
 }
 
 // Status returns the status of record seq.

@@ -66,6 +66,7 @@ func (v *verification) run(ctx context.Context, r io.ReaderAt, size int64, trust
 			}
 			v.st.mu.Lock()
 			v.st.event(ev)
+			v.st.register.afterRecord(ev)
 			v.st.mu.Unlock()
 			if ev.Seq%512 == 0 {
 				v.wake()
@@ -79,6 +80,11 @@ func (v *verification) run(ctx context.Context, r io.ReaderAt, size int64, trust
 		Changes: func(c *verifier.Change) {
 			v.st.mu.Lock()
 			v.st.addChange(c)
+			v.st.mu.Unlock()
+		},
+		Notices: func(n *verifier.Notice) {
+			v.st.mu.Lock()
+			v.st.addNotice(n)
 			v.st.mu.Unlock()
 		},
 	}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 	_ "time/tzdata" // the zone data every verifier uses, whatever the machine has (SPEC.md §6.11)
 
@@ -206,6 +207,44 @@ func (s *State) conflicts(control string) map[string][]string {
 		}
 	}
 	return units
+}
+
+// Conflict is one unit holding two or more roles on one control
+// (SPEC.md §6.11), as the register stands.
+type Conflict struct {
+	Control string
+	// Kind is "person" or "team"; Unit is the person (its first
+	// principal, PersonOf) or the team ID.
+	Kind  string
+	Unit  string
+	Roles []string // in ControlRoles order
+}
+
+// Conflicts returns the conflicts on control in the register as it
+// stands, persons first, then teams, each sorted by ID. It is what
+// SOD-CONTROL-ROLES.2 judges, for a report of who held incompatible roles
+// and for how long.
+func (s *State) Conflicts(control string) []Conflict {
+	var out []Conflict
+	for u, rs := range s.conflicts(control) {
+		c := Conflict{Control: control, Kind: "person", Unit: u[2:]}
+		if u[0] == 't' {
+			c.Kind = "team"
+		}
+		for _, r := range ControlRoles {
+			if slices.Contains(rs, r) {
+				c.Roles = append(c.Roles, r)
+			}
+		}
+		out = append(out, c)
+	}
+	slices.SortFunc(out, func(a, b Conflict) int {
+		if a.Kind != b.Kind {
+			return strings.Compare(a.Kind, b.Kind)
+		}
+		return strings.Compare(a.Unit, b.Unit)
+	})
+	return out
 }
 
 var paramNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)

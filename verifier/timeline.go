@@ -264,6 +264,7 @@ type Change struct {
 type timeline struct {
 	runs     func(*RunTimeline)
 	changes  func(*Change)
+	notices  func(*Notice)
 	lim      limits
 	open     map[string]*RunTimeline
 	attempts map[int64]string // attempt or proposal seq -> run ID, while awaiting an outcome
@@ -274,10 +275,10 @@ type timeline struct {
 }
 
 func newTimeline(opts Options, lim limits) *timeline {
-	if opts.Timeline == nil && opts.Changes == nil {
+	if opts.Timeline == nil && opts.Changes == nil && opts.Notices == nil {
 		return nil
 	}
-	return &timeline{runs: opts.Timeline, changes: opts.Changes, lim: lim, open: map[string]*RunTimeline{},
+	return &timeline{runs: opts.Timeline, changes: opts.Changes, notices: opts.Notices, lim: lim, open: map[string]*RunTimeline{},
 		attempts: map[int64]string{}, where: map[int64]string{}, policy: map[string]bool{}, policyAt: map[int64]string{}}
 }
 
@@ -321,6 +322,9 @@ func (t *timeline) record(it *item, ok bool, s *State) {
 	}
 	if t.changes != nil {
 		t.change(it, ok, s)
+	}
+	if t.notices != nil {
+		t.notice(it, ok)
 	}
 	if t.runs == nil {
 		return

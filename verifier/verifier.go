@@ -80,6 +80,9 @@ type Options struct {
 	// them, before Verify returns; what they receive is theirs to keep.
 	Timeline func(*RunTimeline)
 	Changes  func(*Change)
+	// Notices, when set, receives each note, alert and alert delivery
+	// (see Notice), in sequence order, like Changes.
+	Notices func(*Notice)
 	// stop, set by StateAt and StateAtTime, ends reading early.
 	stop stop
 

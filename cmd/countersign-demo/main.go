@@ -38,12 +38,17 @@ and enrolled through enrolment requests, the enrolee and both registrars each
 signing in a countersign sign process of their own; an agent is refused its
 own approval, a reviewer agent is refused a human-only stage, two named humans
 sign in processes of their own with their own key files (countersign sign), the
-payment executes, and the evidence bundle is written, verified pinned,
-tampered with and verified again, and countersign report writes the month's
-conflict report and the evidence pack. Everything goes to DIR (default
-./countersign-demo): keys/, requests/, signatures/, journal/, evidence.csb,
-evidence-tampered.csb, trust.txt, report.json, report.xlsx, report.pdf and
-evidence-pack.pdf.
+payment executes. In a second act a payment risk limit control gets five
+owners; its builder is refused approving a raise of the limit and refused
+becoming its approver, the refusal alerted through the demo's alert hook
+(alerts.log); the approver signs the raise; an operator is refused an audit
+finding; the approver role moves. The evidence bundle is written, verified
+pinned, tampered with and verified again, countersign register prints the
+register as of before and after the role change, and countersign report
+writes the month's conflict report and the evidence pack. Everything goes to
+DIR (default ./countersign-demo): keys/, requests/, signatures/, journal/,
+alerts.log, evidence.csb, evidence-tampered.csb, trust.txt, report.json,
+report.xlsx, report.pdf and evidence-pack.pdf.
 
 Flags:
   --out DIR            where to write (an earlier demo's directory is replaced;

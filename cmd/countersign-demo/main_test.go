@@ -76,15 +76,41 @@ func TestDemo(t *testing.T) {
 	for _, want := range []string{
 		"REFUSED  self-approval", "REFUSED  human-required", "REFUSED  quorum-not-met",
 		"separate `countersign sign` process", "PASS  evidence.csb", "FAIL  evidence-tampered.csb", "INT-ENVELOPE",
+		"REFUSED  conflicting-role: the change would let person eng.erin", "REFUSED  role-not-assigned: ops.dana does not hold audit on control payments-limit",
+		"ACCEPTED  the limit is EUR 25000.00 per payment", "records the finding  [audit_finding record",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q", want)
 		}
 	}
+	// Each alertable refusal of the second act is alerted on, and the
+	// alert reaches the demo's pager hook, which prints its delivery.
+	if got := regexp.MustCompile(`(?m)^    ALERT    (\S+): .*\n +alert record \d+, delivered by the demo's pager hook to alerts.log line (\d+), \d+ ms after the attempt$`).FindAllStringSubmatch(out, -1); len(got) != 2 ||
+		got[0][1] != "conflicting-role" || got[0][2] != "1" || got[1][1] != "role-not-assigned" || got[1][2] != "2" {
+		t.Errorf("alerts printed: %q", got)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "alerts.log")); err != nil || strings.Count(string(b), "\n") != 2 ||
+		!strings.Contains(string(b), `"principal":"eng.erin"`) || !strings.Contains(string(b), "ops.dana does not hold audit") {
+		t.Errorf("alerts.log: %q, %v", b, err)
+	}
+	// The register printed as of before the role change names Chen Wei as
+	// approver, as of after it Ana Ribeiro, and the limit raised in both.
+	before, after, ok := strings.Cut(out[strings.Index(out, "countersign register --at`."):], "(after it):")
+	if !ok {
+		t.Fatalf("the register is not printed as of before and after the role change:\n%s", out)
+	}
+	after, _, _ = strings.Cut(after, "Reports.")
+	approver := regexp.MustCompile(`approve +(\S+) "`)
+	if m := approver.FindStringSubmatch(before); m == nil || m[1] != "risk.chen" || !strings.Contains(before, "per_payment = 25000.00 EUR") {
+		t.Errorf("register before the role change: %q\n%s", m, before)
+	}
+	if m := approver.FindStringSubmatch(after); m == nil || m[1] != "risk.ana" || strings.Contains(after, "risk.chen") {
+		t.Errorf("register after the role change: %q\n%s", m, after)
+	}
 	for _, f := range []string{"evidence.csb", "evidence-tampered.csb", "trust.txt", "keys/risk.ana.key", "signatures/pay-0001-stage2-risk.ana.json",
 		"requests/enrol-risk.ana-self.json", "requests/enrol-risk.ana-witness-reg.bea.json", "signatures/genesis-reg.alex.json",
 		"signatures/enrol-risk.ana-self.json", "signatures/enrol-agent.payments-witness-reg.alex.json",
-		"report.json", "report.xlsx", "report.pdf", "evidence-pack.pdf"} {
+		"report.json", "report.xlsx", "report.pdf", "evidence-pack.pdf", "alerts.log", "signatures/limit-raise-stage1-risk.chen.json"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Errorf("demo did not write %s: %v", f, err)
 		}
@@ -151,10 +177,70 @@ func TestDemo(t *testing.T) {
 				Gates    int `json:"gates"`
 			} `json:"rows"`
 		} `json:"summary"`
+		Refusals []struct {
+			Seq       int64  `json:"seq"`
+			Act       string `json:"act"`
+			Code      string `json:"code"`
+			Alert     int64  `json:"alert_seq"`
+			Delivered int64  `json:"delivered_seq"`
+			Delay     int64  `json:"alert_delay_ms"`
+			Delivery  string `json:"delivery"`
+		} `json:"refusals"`
+		Register []struct {
+			Part, Kind, Control, Role, Op, Principal, Detail, Reason string
+		} `json:"register"`
 	}
 	if b, err := os.ReadFile(filepath.Join(dir, "report.json")); err != nil || json.Unmarshal(b, &rep) != nil ||
-		rep.Summary.Verdict != "pass" || rep.Summary.Rows.Refusals != 3 || rep.Summary.Rows.Gates != 2 {
-		t.Errorf("report.json: %+v, %v", rep, err)
+		rep.Summary.Verdict != "pass" || rep.Summary.Rows.Refusals != 6 || rep.Summary.Rows.Gates != 12 {
+		t.Errorf("report.json: %+v, %v", rep.Summary, err)
+	}
+	// The second act's refusals carry their alerts, delivered by the
+	// demo's pager within the minute; the first act's raise none.
+	alerted := map[string]bool{}
+	for _, r := range rep.Refusals {
+		switch r.Code {
+		case "conflicting-role", "role-not-assigned":
+			if r.Alert <= r.Seq || r.Delivered <= r.Alert || r.Delay < 0 || r.Delay > 60000 || !strings.HasPrefix(r.Delivery, "delivered via pager (alerts.log line ") {
+				t.Errorf("refusal %d (%s): alert %d, delivered %d after %d ms: %s", r.Seq, r.Code, r.Alert, r.Delivered, r.Delay, r.Delivery)
+			}
+			alerted[r.Act+" "+r.Code] = true
+		default:
+			if r.Alert != -1 || r.Delivery != "none recorded" {
+				t.Errorf("refusal %d (%s) has an alert: %+v", r.Seq, r.Code, r)
+			}
+		}
+	}
+	if !alerted["propose conflicting-role"] || !alerted["note role-not-assigned"] {
+		t.Errorf("alerted refusals in report.json: %v", alerted)
+	}
+	// The register rows hold the control register's changes and its end.
+	var changes []string
+	for _, r := range rep.Register {
+		if r.Kind == "control" || r.Kind == "team" || r.Kind == "role" {
+			changes = append(changes, r.Part+" "+r.Detail)
+		}
+	}
+	regText := strings.Join(changes, "\n")
+	for _, want := range []string{"change \"Payment risk limit\", material, governs payment; per_payment = 10000.00 EUR (amount)",
+		"change \"Payment risk limit\", material, governs payment; per_payment = 25000.00 EUR (amount)", "change assign approve on payments-limit to risk.chen",
+		"change unassign approve on payments-limit from risk.chen", "end assign approve on payments-limit to risk.ana", "end assign operate on payments-limit to team payments-ops"} {
+		if !strings.Contains(regText, want) {
+			t.Errorf("report.json's register lacks %q:\n%s", want, regText)
+		}
+	}
+	if strings.Contains(regText, "end assign approve on payments-limit to risk.chen") {
+		t.Errorf("the register at the end still has the approver who moved:\n%s", regText)
+	}
+	text, err = exec.Command("pdftotext", filepath.Join(dir, "report.pdf"), "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v", err)
+	}
+	flat = strings.Join(strings.Fields(string(text)), " ")
+	for _, want := range []string{"conflicting-role", "role-not-assigned: ops.dana does not hold audit", "after the attempt; delivered via pager (alerts.log line 1)",
+		"control payments-limit", "payments-limit from risk.chen justification “Chen Wei moves to treasury”"} {
+		if !strings.Contains(flat, want) {
+			t.Errorf("report.pdf lacks %q", want)
+		}
 	}
 	// Running it again replaces the earlier demo's directory.
 	if code, _, errOut := demoRun("--out", dir, "--countersign", cs); code != exitOK {

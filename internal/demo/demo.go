@@ -2,9 +2,13 @@
 // control plane starts an evidence log, a payments agent drafts a payment,
 // is refused its own approval, a reviewer agent is refused a human-only
 // stage, two named risk officers sign in processes of their own with their
-// own key files (as every enrolee and registrar signs the enrolments), the
-// payment executes, and the evidence bundle is exported,
-// verified, tampered with and verified again.
+// own key files (as every enrolee and registrar signs the enrolments), and
+// the payment executes; in a second act (act2.go) a material control gets
+// five owners, its builder is refused approving a raise of its limit and
+// alerted on, its approver raises it, an operator is refused an audit
+// finding and the approver role moves; the evidence bundle is exported,
+// verified, tampered with and verified again, and the register and reports
+// are read from it.
 package demo
 
 import (
@@ -56,6 +60,7 @@ type Config struct {
 // everything behaved as designed.
 type Outcome struct {
 	Refusals       []string // refusal codes seen, in order
+	Alerts         []string // the alerts delivered, as the demo printed them
 	Verdict        string   // of the pinned verification of evidence.csb
 	TamperedResult *verifier.Result
 	Fingerprint    string
@@ -74,6 +79,10 @@ type runner struct {
 	ppl     map[string]*person
 	step    int
 	outcome Outcome
+	pager   *pager
+	// before and after are the instants the register is printed as of,
+	// around the second act's role change.
+	before, after string
 }
 
 func (r *runner) now() time.Time {
@@ -95,7 +104,7 @@ func (r *runner) stepf(format string, args ...any) {
 // Run runs the demo and reports what it saw. It returns an error if any
 // step did not behave as designed.
 func Run(ctx context.Context, cfg Config) (*Outcome, error) {
-	r := &runner{cfg: cfg, ppl: map[string]*person{}}
+	r := &runner{cfg: cfg, ppl: map[string]*person{}, pager: &pager{file: filepath.Join(cfg.Dir, "alerts.log")}}
 	if err := prepareDir(cfg.Dir); err != nil {
 		return nil, err
 	}
@@ -106,6 +115,9 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 	}
 	defer r.core.Close()
 	if err := r.payment(); err != nil {
+		return nil, err
+	}
+	if err := r.secondAct(ctx); err != nil {
 		return nil, err
 	}
 	if err := r.export(ctx); err != nil {
@@ -200,7 +212,7 @@ func (r *runner) setup() error {
 	}
 	// The head is kept outside the journal directory: a real embedding puts
 	// it on another volume or under another account.
-	r.core, err = enforce.Create(enforce.Config{Dir: filepath.Join(r.cfg.Dir, "journal"), LogKey: logKey, Clock: r.now, SealEvery: 20,
+	r.core, err = enforce.Create(enforce.Config{Dir: filepath.Join(r.cfg.Dir, "journal"), LogKey: logKey, Clock: r.now, SealEvery: 20, Alerter: r.pager.deliver,
 		HeadStore: enforce.NewFileHeadStore(filepath.Join(r.cfg.Dir, "journal.head"))},
 		enforce.Genesis{BundleID: "demo-" + format.FormatTime(r.now())[:10], Org: "Example Bank plc", TimeZone: "Europe/London", Registrars: regs, Governance: 2})
 	if err != nil {
@@ -310,18 +322,29 @@ func (r *runner) payment() error {
 }
 
 func (r *runner) expectRefusal(code string, try func() (*enforce.Decision, error)) error {
+	_, err := r.refusal(code, try)
+	return err
+}
+
+// refusal runs try, requires it to be refused with code, prints the
+// refusal and returns it.
+func (r *runner) refusal(code string, try func() (*enforce.Decision, error)) (*enforce.Refusal, error) {
 	_, err := try()
 	var ref *enforce.Refusal
 	if !errors.As(err, &ref) {
-		return fmt.Errorf("expected a %s refusal, got %v", code, err)
+		return nil, fmt.Errorf("expected a %s refusal, got %v", code, err)
 	}
 	if ref.Code != code {
-		return fmt.Errorf("expected a %s refusal, got %s", code, ref.Code)
+		return nil, fmt.Errorf("expected a %s refusal, got %s: %s", code, ref.Code, ref.Detail)
 	}
 	r.say("    REFUSED  %s: %s", ref.Code, display.Escape(ref.Detail))
-	r.say("             the attempt and its refusal are recorded  [attempt %d, outcome %d]", ref.Attempt, ref.Outcome)
+	if ref.Attempt == 0 {
+		r.say("             the refusal is recorded  [note %d]", ref.Outcome)
+	} else {
+		r.say("             the attempt and its refusal are recorded  [attempt %d, outcome %d]", ref.Attempt, ref.Outcome)
+	}
 	r.outcome.Refusals = append(r.outcome.Refusals, ref.Code)
-	return nil
+	return ref, nil
 }
 
 func (r *runner) agentSign(id string, req *signreq.Request, meaning, reason string) func() (*enforce.Decision, error) {
@@ -454,15 +477,21 @@ func (r *runner) signProcess(id string, req any, name string, extra ...string) (
 	return signreq.DecodeSigned(raw)
 }
 
-// humanSign writes the sign request to a file, runs `countersign sign` in
-// a process of its own with the signer's key file, and submits the signed
-// statement it returns.
-func (r *runner) humanSign(id string, req *signreq.Request, reason string) (*enforce.Decision, error) {
+// signOff has id sign req in a `countersign sign` process of their own
+// and submits the statement, returning the core's answer as it is.
+func (r *runner) signOff(id string, req *signreq.Request, reason string) (*enforce.Decision, error) {
 	signed, err := r.signProcess(id, req, fmt.Sprintf("%s-stage%d-%s", req.Run, req.Stage, id), "--reason", reason)
 	if err != nil {
 		return nil, err
 	}
-	d, err := r.core.SignOff(signed)
+	return r.core.SignOff(signed)
+}
+
+// humanSign writes the sign request to a file, runs `countersign sign` in
+// a process of its own with the signer's key file, and submits the signed
+// statement it returns.
+func (r *runner) humanSign(id string, req *signreq.Request, reason string) (*enforce.Decision, error) {
+	d, err := r.signOff(id, req, reason)
 	if err != nil {
 		return nil, fmt.Errorf("%s's sign-off: %w", id, err)
 	}
@@ -528,6 +557,9 @@ func (r *runner) export(ctx context.Context) error {
 		return errors.New("the tampered bundle was not caught")
 	}
 
+	if err := r.printRegister(bundle, trust); err != nil {
+		return err
+	}
 	if err := r.reports(bundle, trust); err != nil {
 		return err
 	}
@@ -538,6 +570,8 @@ func (r *runner) export(ctx context.Context) error {
 	r.say("  %s verify --trust \"$(cat %s)\" %s", cs, trust, tfile)
 	r.say("  %s inspect --runs --trust \"$(cat %s)\" %s", cs, trust, bundle)
 	r.say("  %s report --evidence --run pay-0001 --trust @%s --pdf pay-0001.pdf %s", cs, trust, bundle)
+	r.say("  %s register --at %s --trust @%s %s", cs, r.before, trust, bundle)
+	r.say("  %s browse --trust @%s %s", cs, trust, bundle)
 	r.say("  %s selftest", cs)
 	r.say("  zstd -dc %s | jq -c '{seq, type, actor, body}'", bundle)
 	return nil
