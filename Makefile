@@ -32,6 +32,8 @@ check: preflight vet
 	$(GO) test -run '^$$' -fuzz FuzzReader -fuzztime 40000x -fuzzminimizetime 1x ./verifier/
 	$(GO) test -run '^$$' -fuzz FuzzValidateJSON -fuzztime 100000x -fuzzminimizetime 1x ./internal/strictjson/
 	$(GO) test -run '^$$' -fuzz FuzzPublicKeyVerify -fuzztime 40000x -fuzzminimizetime 1x ./format/
+	$(GO) test -run '^$$' -fuzz FuzzBatchVerify -fuzztime 2000x -fuzzminimizetime 1x ./format/
+	$(GO) test -run '^$$' -fuzz FuzzBatchWindow -fuzztime 500x -fuzzminimizetime 1x ./verifier/
 	$(GO) test -run '^$$' -fuzz FuzzDifferential -fuzztime 200x -fuzzminimizetime 1x ./internal/harness/
 	$(GO) test -run '^$$' -fuzz FuzzOpen -fuzztime 2000x -fuzzminimizetime 1x ./enforce/
 

@@ -109,22 +109,72 @@ var lMinusOne = func() *edwards25519.Scalar {
 }()
 
 // decodeCanonical decodes a point and refuses any encoding other than the
-// canonical one (the decoder alone accepts a y coordinate of p or more).
+// canonical one (the decoder alone accepts a y coordinate of p or more, and
+// x = 0 with the sign bit set).
 func decodeCanonical(b []byte) (*edwards25519.Point, bool) {
-	if len(b) != 32 {
+	p := new(edwards25519.Point)
+	if !decodeCanonicalInto(p, b) {
 		return nil, false
-	}
-	p, err := new(edwards25519.Point).SetBytes(b)
-	if err != nil {
-		return nil, false
-	}
-	enc := p.Bytes()
-	for i := range enc {
-		if enc[i] != b[i] {
-			return nil, false
-		}
 	}
 	return p, true
+}
+
+// decodeCanonicalInto is decodeCanonical into p. It tests canonicity on
+// the bytes, so that no point is encoded again (an encoding costs a field
+// inversion, as much as the decoding).
+func decodeCanonicalInto(p *edwards25519.Point, b []byte) bool {
+	if len(b) != 32 || !canonicalY(b) {
+		return false
+	}
+	if _, err := p.SetBytes(b); err != nil {
+		return false
+	}
+	// x is zero exactly when y is 1 or p − 1; its encoding then has the
+	// sign bit clear.
+	if b[31]&0x80 != 0 && (isOne(b) || isPMinusOne(b)) {
+		return false
+	}
+	return true
+}
+
+// canonicalY reports whether the y coordinate in b (bits 0 to 254, little
+// endian) is less than p = 2^255 − 19.
+func canonicalY(b []byte) bool {
+	if b[31]&0x7f != 0x7f {
+		return true
+	}
+	for i := 30; i >= 1; i-- {
+		if b[i] != 0xff {
+			return true
+		}
+	}
+	return b[0] < 0xed
+}
+
+// isOne reports whether y is 1 (the sign bit ignored).
+func isOne(b []byte) bool {
+	if b[0] != 1 || b[31]&0x7f != 0 {
+		return false
+	}
+	for i := 1; i < 31; i++ {
+		if b[i] != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// isPMinusOne reports whether y is p − 1 (the sign bit ignored).
+func isPMinusOne(b []byte) bool {
+	if b[0] != 0xec || b[31]&0x7f != 0x7f {
+		return false
+	}
+	for i := 1; i < 31; i++ {
+		if b[i] != 0xff {
+			return false
+		}
+	}
+	return true
 }
 
 // CheckPublicKey applies the acceptance rules of SPEC.md §4.1 to a public key:

@@ -47,6 +47,13 @@ type Record struct {
 // Unsigned returns the bytes the envelope signature covers (§3.3).
 func (r *Record) Unsigned() []byte { return unsignedOf(r.Line) }
 
+// EnvelopeEntry is the envelope signature as an Entry to check under the
+// log key: the unsigned bytes as a slice of the line and a closing brace,
+// without a copy.
+func (r *Record) EnvelopeEntry() Entry {
+	return Entry{Prefix: PrefixEnvelope, Data: r.Line[:len(r.Line)-lsigSuffixLen], Tail: "}", Sig: r.LSig}
+}
+
 const lsigSuffixLen = len(`,"lsig":"`) + 128 + len(`"}`)
 
 func unsignedOf(line []byte) []byte {

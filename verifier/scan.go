@@ -32,7 +32,7 @@ func (v *verification) scan(l format.Line, bytes int64) *item {
 		return it
 	}
 	if format.IsTrailer(l.Bytes) && !l.TooLong {
-		t, err := format.ParseTrailer(l.Bytes)
+		t, err := format.ParseTrailer(append([]byte(nil), l.Bytes...))
 		if err != nil {
 			fail(RuleFinalSeal, "final seal does not parse: %v", err)
 			v.trailer = &format.Trailer{}
@@ -59,10 +59,15 @@ func (v *verification) scan(l format.Line, bytes int64) *item {
 	if l.TooLong {
 		err = fmt.Errorf("line longer than %d bytes", format.MaxLine)
 	} else {
-		rec, err = format.ParseRecord(l.Bytes)
+		// The reader's bytes last until its next line; the record's
+		// signatures are checked later, over its own copy.
+		rec, err = format.ParseRecord(append([]byte(nil), l.Bytes...))
 	}
 	hash := l.Hash
-	if !l.TooLong {
+	switch {
+	case rec != nil:
+		hash = rec.Hash
+	case !l.TooLong:
 		hash = format.RecordHash(l.Bytes)
 	}
 	if err != nil {
@@ -134,11 +139,18 @@ func (v *verification) scan(l format.Line, bytes int64) *item {
 				fail(RuleEnvelope, "record %d is signed by key %s, but the log key in force is %s", it.pos, short(rec.LKey), short(lk.ID))
 			}
 		} else if v.on("INT-ENVELOPE.2") {
-			it.jobs = append(it.jobs, &job{pub: lk.key, prefix: format.PrefixEnvelope, data: rec.Unsigned(), sig: rec.LSig,
+			e := rec.EnvelopeEntry()
+			it.jobs = append(it.jobs, &job{pub: lk.key, prefix: e.Prefix, data: e.Data, tail: e.Tail, sig: e.Sig,
 				rule: RuleEnvelope, msg: fmt.Sprintf("record %d: envelope signature does not verify under the log key", it.pos)})
 		}
 	}
 	if rec.Type == format.TypeGenesis {
+		// The genesis's effect is the trust root: its signatures are
+		// checked one by one before it takes effect, as a key record's.
+		v.resolve()
+		for _, j := range it.jobs {
+			j.ok, j.done = j.single(), true
+		}
 		return it
 	}
 
@@ -153,7 +165,9 @@ func (v *verification) scan(l format.Line, bytes int64) *item {
 	if keys {
 		// Records that change keys are rare: check their signatures now, so
 		// that §8.2 judges them without a statement that fails (§5.1) and
-		// one whose envelope fails changes nothing (§8.1).
+		// one whose envelope fails changes nothing (§8.1). Every batch of
+		// the records before it is resolved first.
+		v.resolve()
 		envelopeOK = v.verifyNow(it)
 	}
 	v.interpret(it, rec, body, fail)
@@ -180,7 +194,7 @@ func (v *verification) scan(l format.Line, bytes int64) *item {
 func (v *verification) verifyNow(it *item) bool {
 	ok := true
 	for _, j := range it.jobs {
-		j.ok, j.done = j.pub.Verify(j.prefix, j.data, j.sig), true
+		j.ok, j.done = j.single(), true
 		if !j.ok && j.stmt > 0 {
 			it.stmts[j.stmt-1] = nil
 		} else if !j.ok {
