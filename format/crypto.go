@@ -47,15 +47,48 @@ func parseHex(dst []byte, s string) error {
 	if len(s) != 2*len(dst) {
 		return fmt.Errorf("%w: want %d characters, got %d", ErrHex, 2*len(dst), len(s))
 	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return fmt.Errorf("%w: byte %d is %q", ErrHex, i, c)
+	for i := range dst {
+		hi, lo := hexValue[s[2*i]], hexValue[s[2*i+1]]
+		if hi|lo == 0xff {
+			if hi == 0xff {
+				return fmt.Errorf("%w: byte %d is %q", ErrHex, 2*i, s[2*i])
+			}
+			return fmt.Errorf("%w: byte %d is %q", ErrHex, 2*i+1, s[2*i+1])
 		}
+		dst[i] = hi<<4 | lo
 	}
-	_, err := hex.Decode(dst, []byte(s))
-	return err
+	return nil
 }
+
+// parseHexBytes is parseHex of a byte slice.
+func parseHexBytes(dst, s []byte) error {
+	if len(s) != 2*len(dst) {
+		return fmt.Errorf("%w: want %d characters, got %d", ErrHex, 2*len(dst), len(s))
+	}
+	for i := range dst {
+		hi, lo := hexValue[s[2*i]], hexValue[s[2*i+1]]
+		if hi|lo == 0xff {
+			return parseHex(dst, string(s)) // for the error
+		}
+		dst[i] = hi<<4 | lo
+	}
+	return nil
+}
+
+// hexValue is the value of each lowercase hex digit, 0xff for every other
+// byte.
+var hexValue = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = byte(c - '0')
+	}
+	for c := 'a'; c <= 'f'; c++ {
+		t[c] = byte(c-'a') + 10
+	}
+	return t
+}()
 
 func sum(prefix string, data []byte) Hash {
 	h := sha256.New()

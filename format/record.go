@@ -140,11 +140,10 @@ func (r *Record) setEnvelope(key string, val []byte) error {
 			return malformed("lkey: %v", err)
 		}
 	case `"lsig"`:
-		s, ok := strictjson.Unquote(val)
-		if !ok {
+		if len(val) == 0 || val[0] != '"' {
 			return malformed("lsig is not a string")
 		}
-		if r.LSig, err = ParseSignature(s); err != nil {
+		if r.LSig, err = sigField(val); err != nil {
 			return malformed("lsig: %v", err)
 		}
 	}
@@ -152,11 +151,33 @@ func (r *Record) setEnvelope(key string, val []byte) error {
 }
 
 func hashField(val []byte) (Hash, error) {
+	var h Hash
+	if err := hexField(h[:], val); err != nil {
+		return Hash{}, err
+	}
+	return h, nil
+}
+
+// hexField reads a string token of lowercase hex into dst. A token
+// without escapes is read in place; one with escapes is unquoted first.
+func hexField(dst, val []byte) error {
+	if n := len(val); n >= 2 && val[0] == '"' && val[n-1] == '"' && bytes.IndexByte(val, '\\') < 0 {
+		return parseHexBytes(dst, val[1:n-1])
+	}
 	s, ok := strictjson.Unquote(val)
 	if !ok {
-		return Hash{}, errors.New("not a string")
+		return errors.New("not a string")
 	}
-	return ParseHash(s)
+	return parseHex(dst, s)
+}
+
+// sigField reads a string token holding a signature (hex(128)).
+func sigField(val []byte) ([]byte, error) {
+	sig := make([]byte, 64)
+	if err := hexField(sig, val); err != nil {
+		return nil, err
+	}
+	return sig, nil
 }
 
 func (r *Record) setSigs(val []byte) error {
@@ -192,12 +213,7 @@ func (r *Record) setSigs(val []byte) error {
 					err = errors.New("not a string")
 				}
 			case `"sig"`:
-				var str string
-				if str, ok = strictjson.Unquote(v); !ok {
-					err = errors.New("not a string")
-				} else {
-					s.Sig, err = ParseSignature(str)
-				}
+				s.Sig, err = sigField(v)
 			}
 			if err != nil {
 				perr = malformed("sigs %s: %v", key, err)

@@ -69,3 +69,35 @@ func BenchmarkBareEd25519(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "sigs/s")
 	_ = runtime.GOMAXPROCS(0)
 }
+
+// BenchmarkScan is the scan stage alone (parse, decode, statements, rules'
+// bookkeeping) over a realistic bundle's lines, with no signature checked:
+// the per-record cost that batching leaves.
+func BenchmarkScan(b *testing.B) {
+	data, trust := realistic(b)
+	var lines []format.Line
+	rd := format.NewReader(bytes.NewReader(data))
+	for {
+		l, err := rd.Next()
+		if err != nil {
+			break
+		}
+		l.Bytes = append([]byte{}, l.Bytes...)
+		lines = append(lines, l)
+	}
+	rd.Close()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		v := newRun(trust, Options{Workers: 1, MaxFindings: 1000})
+		v.resolve = func() {}
+		for _, l := range lines {
+			it := v.scan(l, 0)
+			if it != nil && len(it.findings) > 0 {
+				b.Fatalf("record %d: %v", it.pos, it.findings)
+			}
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(lines))/1000, "µs/record")
+	b.ReportMetric(0, "ns/op")
+}

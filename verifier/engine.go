@@ -46,6 +46,10 @@ type job struct {
 	rule string
 	msg  string
 	recs []int64
+	// msgOf, when set, makes msg only if the check fails (most never do);
+	// who is the signer it names.
+	msgOf func(j *job, pos int64) string
+	who   string
 }
 
 // item is one line of the bundle on its way through the pipeline.
@@ -337,7 +341,11 @@ func (v *verification) finish(it *item) {
 			if recs == nil {
 				recs = []int64{it.pos}
 			}
-			it.findings = append(it.findings, Finding{Rule: j.rule, Message: j.msg, Records: recs})
+			msg := j.msg
+			if j.msgOf != nil {
+				msg = j.msgOf(j, it.pos)
+			}
+			it.findings = append(it.findings, Finding{Rule: j.rule, Message: msg, Records: recs})
 			if j.stmt > 0 {
 				it.stmts[j.stmt-1] = nil // a statement that fails counts for nothing (§5.1)
 			}

@@ -141,7 +141,7 @@ func (v *verification) scan(l format.Line, bytes int64) *item {
 		} else if v.on("INT-ENVELOPE.2") {
 			e := rec.EnvelopeEntry()
 			it.jobs = append(it.jobs, &job{pub: lk.key, prefix: e.Prefix, data: e.Data, tail: e.Tail, sig: e.Sig,
-				rule: RuleEnvelope, msg: fmt.Sprintf("record %d: envelope signature does not verify under the log key", it.pos)})
+				rule: RuleEnvelope, msgOf: envelopeFailed})
 		}
 	}
 	if rec.Type == format.TypeGenesis {
@@ -499,9 +499,17 @@ func (v *verification) statement(it *item, rec *format.Record, info format.TypeI
 	}
 	if v.on("INT-STATEMENT.5") {
 		it.jobs = append(it.jobs, &job{pub: pub, prefix: format.PrefixStatement, data: sg.Stmt, sig: sg.Sig, rule: RuleStatement, stmt: i + 1,
-			msg: fmt.Sprintf("record %d: statement %d signature by %s does not verify", it.pos, i+1, st.Principal)})
+			msgOf: statementFailed, who: st.Principal})
 	}
 	return st
+}
+
+func envelopeFailed(_ *job, pos int64) string {
+	return fmt.Sprintf("record %d: envelope signature does not verify under the log key", pos)
+}
+
+func statementFailed(j *job, pos int64) string {
+	return fmt.Sprintf("record %d: statement %d signature by %s does not verify", pos, j.stmt, j.who)
 }
 
 // reused applies §5.1's last rule: a statement of a record that is neither
