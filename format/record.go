@@ -42,6 +42,26 @@ type Record struct {
 	LSig  []byte
 	Line  []byte // the exact line, without newline
 	Hash  Hash   // RecordHash(Line)
+
+	accepted bool // ParseRecord made it: Body lies in a line the subset accepted
+}
+
+// DecodeBody is DecodeBody of the record's type and body. For a record
+// ParseRecord made, the body is not checked against the subset a second
+// time: it is part of the line, which was.
+func (r *Record) DecodeBody(mode Mode) (any, error) {
+	if !r.accepted {
+		return DecodeBody(r.Type, r.Body, mode)
+	}
+	info, ok := recordTypes[r.Type]
+	if !ok {
+		return nil, ErrUnknownType
+	}
+	v := info.newBody()
+	if err := decodeAccepted(r.Body, v, mode); err != nil {
+		return nil, err
+	}
+	return v, nil
 }
 
 // Unsigned returns the bytes the envelope signature covers (§3.3).
@@ -100,6 +120,7 @@ func ParseRecord(line []byte) (*Record, error) {
 	if len(line) < lsigSuffixLen || !bytes.HasPrefix(line[len(line)-lsigSuffixLen:], []byte(`,"lsig":"`)) {
 		return nil, malformed("envelope does not end with the lsig member")
 	}
+	r.accepted = true
 	return r, nil
 }
 

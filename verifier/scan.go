@@ -99,7 +99,7 @@ func (v *verification) scan(l format.Line, bytes int64) *item {
 		fail(RuleParse, "record %d has unknown type %q (an unknown type fails closed)", it.pos, rec.Type)
 		return it
 	}
-	body, err := format.DecodeBody(rec.Type, rec.Body, modeOf(v.ahead.Lax))
+	body, err := rec.DecodeBody(modeOf(v.ahead.Lax))
 	if err != nil {
 		if v.on("INT-PARSE.3") {
 			fail(RuleParse, "record %d (%s) body: %v", it.pos, rec.Type, err)
