@@ -234,3 +234,40 @@ func TestBatchedResultEqualsSingle(t *testing.T) {
 		}
 	}
 }
+
+// A bundle whose log key spoils one signature in every batch gets the same
+// Result batched as checked singly: a finding on each spoiled record.
+func TestSpoiledBundleSameResult(t *testing.T) {
+	var buf bytes.Buffer
+	g, err := fixtures.RealisticSpoiled(&buf, 3000, 128)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trust, err := PinGenesis(g.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var outs [][]byte
+	for _, o := range []Options{{Workers: 2, MaxFindings: 1 << 20}, {Workers: 2, MaxFindings: 1 << 20, singly: true}} {
+		res, err := Verify(context.Background(), bytes.NewReader(buf.Bytes()), trust, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		envelope := 0
+		for _, f := range res.Findings {
+			if f.Rule == RuleEnvelope {
+				envelope++
+			}
+		}
+		// About 3,000 log-key signatures (envelopes, seals), one in 128
+		// spoiled.
+		if envelope < 20 || envelope > 24 {
+			t.Fatalf("%d envelope findings", envelope)
+		}
+		b, _ := json.Marshal(res)
+		outs = append(outs, b)
+	}
+	if !bytes.Equal(outs[0], outs[1]) {
+		t.Fatalf("batched and single Results differ:\n%s\n%s", outs[0], outs[1])
+	}
+}

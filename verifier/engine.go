@@ -155,7 +155,7 @@ func (v *verification) run(ctx context.Context, r io.Reader) error {
 	}
 
 	work := make(chan *batch, windowsQueued)
-	ordered := make(chan *batch, windowsQueued+v.opts.Workers+1)
+	ordered := make(chan *batch, windowsQueued+v.opts.Workers)
 	var wg sync.WaitGroup
 	var statsMu sync.Mutex
 	for i := 0; i < v.opts.Workers; i++ {
