@@ -2,6 +2,8 @@ package strictjson
 
 import (
 	"bytes"
+	"encoding/binary"
+	"math/bits"
 	"strconv"
 	"unicode/utf8"
 )
@@ -39,7 +41,20 @@ func skipValue(b []byte, i int) int {
 }
 
 func skipString(b []byte, i int) int {
-	for i++; i < len(b); i++ {
+	n := len(b)
+	for i++; i < n; i++ {
+		// Eight bytes at a time up to the next quote or backslash.
+		for i+8 <= n {
+			m := quoteMask(binary.LittleEndian.Uint64(b[i:]))
+			if m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				break
+			}
+			i += 8
+		}
+		if i >= n {
+			break
+		}
 		switch b[i] {
 		case '\\':
 			i++
@@ -47,7 +62,15 @@ func skipString(b []byte, i int) int {
 			return i + 1
 		}
 	}
-	return len(b)
+	return n
+}
+
+// quoteMask flags, in the high bit of each byte lane, the bytes of x that
+// are '"' or '\\'; the lowest flagged lane is exact (see specialMask).
+func quoteMask(x uint64) uint64 {
+	q := x ^ ('"' * swarOnes)
+	bs := x ^ ('\\' * swarOnes)
+	return ((q-swarOnes)&^q | (bs-swarOnes)&^bs) & swarHighs
 }
 
 // EachMember calls fn with the raw key token (quotes included) and the raw

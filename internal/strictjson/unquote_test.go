@@ -49,3 +49,35 @@ func hasBackslash(b []byte) bool {
 	}
 	return false
 }
+
+// skipString, eight bytes at a time, finds the same end as a byte-by-byte
+// walk, wherever quotes and backslashes fall.
+func TestSkipStringAgreesWithBytewise(t *testing.T) {
+	bytewise := func(b []byte, i int) int {
+		for i++; i < len(b); i++ {
+			switch b[i] {
+			case '\\':
+				i++
+			case '"':
+				return i + 1
+			}
+		}
+		return len(b)
+	}
+	alphabet := []byte{'a', '"', '\\', 0xc3, 0xa9, 'z', 0x7f, 0x80, 0xff, 0}
+	x := uint32(1)
+	for n := 0; n < 20000; n++ {
+		b := []byte{'"'}
+		for k := 0; k < n%40; k++ {
+			x = x*1664525 + 1013904223
+			c := alphabet[int(x>>24)%len(alphabet)]
+			if x&0x300 != 0 && c != '"' && c != '\\' {
+				c = 'a' + byte(x>>10)%26
+			}
+			b = append(b, c)
+		}
+		if got, want := skipString(b, 0), bytewise(b, 0); got != want {
+			t.Fatalf("%q: skipString %d, bytewise %d", b, got, want)
+		}
+	}
+}
