@@ -28,6 +28,21 @@ type Hash [32]byte
 // String returns the lowercase hex form used throughout the format.
 func (h Hash) String() string { return hex.EncodeToString(h[:]) }
 
+// Is reports whether s is h written as the format writes it (lowercase
+// hex), without making the text of h.
+func (h Hash) Is(s string) bool {
+	const hexd = "0123456789abcdef"
+	if len(s) != 2*len(h) {
+		return false
+	}
+	for i, c := range h {
+		if s[2*i] != hexd[c>>4] || s[2*i+1] != hexd[c&15] {
+			return false
+		}
+	}
+	return true
+}
+
 // IsZero reports whether h is all zeros (the genesis record's prev).
 func (h Hash) IsZero() bool { return h == Hash{} }
 

@@ -458,7 +458,7 @@ func (v *verification) statement(it *item, rec *format.Record, info format.TypeI
 		fail(RuleStatement, "record %d statement %d has purpose %q, which a %s record does not take", it.pos, i+1, st.Purpose, rec.Type)
 		return nil
 	}
-	if st.Bundle != v.ahead.Genesis.String() && v.on("INT-STATEMENT.2") {
+	if !v.ahead.Genesis.Is(st.Bundle) && v.on("INT-STATEMENT.2") {
 		fail(RuleStatement, "record %d statement %d was made for bundle %s, not this one (%s): replayed from another bundle", it.pos, i+1, st.Bundle[:min(16, len(st.Bundle))], short(v.ahead.Genesis))
 		return nil
 	}
