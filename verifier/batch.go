@@ -11,8 +11,8 @@ import "github.com/countersign/countersign/format"
 // window is checked one by one, so a bundle that spoils every batch costs
 // little more than checking every signature singly.
 const (
-	windowRecords = 2048    // records per window
-	windowBytes   = 2 << 20 // a window is sent once its lines reach this size
+	windowRecords = 1024    // records per window
+	windowBytes   = 1 << 20 // a window is sent once its lines reach this size
 	windowsQueued = 1       // windows waiting for a worker
 	maxBatch      = 128
 	minBatch      = 12 // below this, single checks cost less (a batch costs about 7 single checks, then a quarter of one per member)
