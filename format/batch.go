@@ -4,7 +4,6 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha512"
-	"hash"
 
 	"filippo.io/edwards25519"
 )
@@ -36,8 +35,7 @@ type Entry struct {
 //
 // A Batch holds scratch space; it is not safe for concurrent use.
 type Batch struct {
-	h       hash.Hash
-	digest  [64]byte
+	hs      hasher
 	random  []byte
 	scalars []*edwards25519.Scalar
 	points  []*edwards25519.Point
@@ -46,18 +44,24 @@ type Batch struct {
 }
 
 // NewBatch returns an empty Batch.
-func NewBatch() *Batch { return &Batch{h: sha512.New()} }
+func NewBatch() *Batch { return &Batch{hs: hasher{h: sha512.New()}} }
 
 var basePoint = edwards25519.NewGeneratorPoint()
 
 // challenge is k = SHA-512(R || A || prefix || data || tail) mod L.
-func challenge(h hash.Hash, digest *[64]byte, r []byte, a ed25519.PublicKey, e *Entry) *edwards25519.Scalar {
+func challenge(hs *hasher, r []byte, a ed25519.PublicKey, e *Entry) *edwards25519.Scalar {
+	h := hs.h
 	h.Reset()
 	h.Write(r)
 	h.Write(a)
-	h.Write([]byte(e.Prefix))
+	// The strings go through a scratch buffer: a conversion passed to
+	// Write would allocate every time.
+	hs.buf = append(hs.buf[:0], e.Prefix...)
+	h.Write(hs.buf)
 	h.Write(e.Data)
-	h.Write([]byte(e.Tail))
+	hs.buf = append(hs.buf[:0], e.Tail...)
+	h.Write(hs.buf)
+	digest := &hs.digest
 	k, err := new(edwards25519.Scalar).SetUniformBytes(h.Sum(digest[:0]))
 	if err != nil {
 		panic(err) // 64 bytes always reduce
@@ -101,7 +105,7 @@ func (b *Batch) Verify(k *PublicKey, entries []Entry) bool {
 		if !decodeCanonicalInto(&rs[i], e.Sig[:32]) {
 			return false
 		}
-		kh := challenge(b.h, &b.digest, e.Sig[:32], k.raw, e)
+		kh := challenge(&b.hs, e.Sig[:32], k.raw, e)
 		copy(zb[:16], random[16*i:16*i+16])
 		if _, err := zs[i].SetCanonicalBytes(zb[:]); err != nil {
 			panic(err) // below 2^128, so below L

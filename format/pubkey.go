@@ -51,6 +51,7 @@ var hashers = sync.Pool{New: func() any { return new(hasher) }}
 type hasher struct {
 	h      hash.Hash
 	digest [64]byte
+	buf    []byte
 }
 
 // VerifyEntry is Verify of e.Sig over e.Prefix || e.Data || e.Tail.
@@ -71,7 +72,7 @@ func (k *PublicKey) VerifyEntry(e *Entry) bool {
 	if hs.h == nil {
 		hs.h = sha512.New()
 	}
-	kh := challenge(hs.h, &hs.digest, sig[:32], k.raw, e)
+	kh := challenge(hs, sig[:32], k.raw, e)
 	hashers.Put(hs)
 	// [S]B - [k]A - R, times the cofactor, must be the identity.
 	var p edwards25519.Point
