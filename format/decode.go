@@ -117,6 +117,10 @@ func decodeValue(raw []byte, v reflect.Value) error {
 		}
 		v.SetInt(n)
 	case reflect.Pointer:
+		// As encoding/json does, a pointer already set is decoded through.
+		if !v.IsNil() {
+			return decodeValue(raw, v.Elem())
+		}
 		p := reflect.New(v.Type().Elem())
 		if err := decodeValue(raw, p.Elem()); err != nil {
 			return err
@@ -138,7 +142,11 @@ func decodeValue(raw []byte, v reflect.Value) error {
 		}
 		v.Set(s)
 	case reflect.Map:
-		m := reflect.MakeMap(v.Type())
+		// As encoding/json does, a map already made takes the members.
+		m := v
+		if v.IsNil() {
+			m = reflect.MakeMap(v.Type())
+		}
 		var err error
 		strictjson.EachMember(raw, func(key, val []byte) bool {
 			k, ok := strictjson.Unquote(key)

@@ -131,3 +131,35 @@ func TestSamplesDecodeAlike(t *testing.T) {
 		}
 	}
 }
+
+// Decoding into a value already set does what encoding/json does: through
+// pointers already set, into maps already made, over fields present only.
+func TestDecodeIntoSetValues(t *testing.T) {
+	type inner struct {
+		A string `json:"a"`
+		B int64  `json:"b,omitempty"`
+	}
+	type target struct {
+		P *string           `json:"p"`
+		M map[string]string `json:"m"`
+		S []string          `json:"s"`
+		I *inner            `json:"i"`
+		K string            `json:"k,omitempty"`
+	}
+	raw := []byte(`{"p":"new","m":{"y":"2"},"s":["c"],"i":{"a":"x"}}`)
+	prepare := func() (*target, *string) {
+		old := "old"
+		return &target{P: &old, M: map[string]string{"x": "1"}, S: []string{"a", "b"}, I: &inner{A: "keep", B: 7}, K: "kept"}, &old
+	}
+	got, gotOld := prepare()
+	if err := DecodeJSON(raw, got, Strict); err != nil {
+		t.Fatal(err)
+	}
+	want, wantOld := prepare()
+	if err := json.Unmarshal(raw, want); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) || *gotOld != *wantOld {
+		t.Fatalf("got %+v (%q), want %+v (%q)", got, *gotOld, want, *wantOld)
+	}
+}
