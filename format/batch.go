@@ -24,7 +24,7 @@ type Entry struct {
 //	[8]( [Σ z_i S_i]B − [Σ z_i k_i]A − Σ [z_i]R_i ) = identity,
 //
 // one multi-scalar multiplication of n+2 points (the key terms folded into
-// one). Every member that the single check accepts satisfies its own
+// one; with VerifyKeys, one per distinct key). Every member that the single check accepts satisfies its own
 // cofactored equation, so the sum does too: a batch of valid signatures
 // always passes. If a member fails its single check, the prime-order part
 // of its error term is not zero and the batch passes only if the random
@@ -41,6 +41,9 @@ type Batch struct {
 	points  []*edwards25519.Point
 	zs      []edwards25519.Scalar
 	rs      []edwards25519.Point
+	sums    []edwards25519.Scalar // Σ z_i k_i per distinct key
+	// keyIndex numbers the distinct keys of a batch.
+	keyIndex map[[32]byte]int
 }
 
 // NewBatch returns an empty Batch.
@@ -73,6 +76,20 @@ func challenge(hs *hasher, r []byte, a ed25519.PublicKey, e *Entry) *edwards2551
 // one does not (or, with probability at most 2^-128 per call, never
 // otherwise); an empty batch is true.
 func (b *Batch) Verify(k *PublicKey, entries []Entry) bool {
+	return b.verify(func(int) *PublicKey { return k }, entries)
+}
+
+// VerifyKeys is Verify with entries[i] under keys[i]: the key terms are
+// folded per distinct key, so n entries under m keys are one equation of
+// n+m+1 points.
+func (b *Batch) VerifyKeys(keys []*PublicKey, entries []Entry) bool {
+	if len(keys) != len(entries) {
+		panic("format: VerifyKeys with as many keys as entries")
+	}
+	return b.verify(func(i int) *PublicKey { return keys[i] }, entries)
+}
+
+func (b *Batch) verify(keyOf func(int) *PublicKey, entries []Entry) bool {
 	n := len(entries)
 	if n == 0 {
 		return true
@@ -81,21 +98,27 @@ func (b *Batch) Verify(k *PublicKey, entries []Entry) bool {
 		b.zs = make([]edwards25519.Scalar, n)
 		b.rs = make([]edwards25519.Point, n)
 		b.random = make([]byte, 16*n)
-		b.scalars = make([]*edwards25519.Scalar, n+2)
-		b.points = make([]*edwards25519.Point, n+2)
+		b.sums = make([]edwards25519.Scalar, n)
+		b.scalars = make([]*edwards25519.Scalar, 0, 2*n+1)
+		b.points = make([]*edwards25519.Point, 0, 2*n+1)
 	}
+	if b.keyIndex == nil {
+		b.keyIndex = map[[32]byte]int{}
+	}
+	clear(b.keyIndex)
 	zs, rs := b.zs[:n], b.rs[:n]
 	random := b.random[:16*n]
 	if _, err := rand.Read(random); err != nil {
 		panic(err) // crypto/rand does not fail on supported systems
 	}
-	scalars, points := b.scalars[:n+2], b.points[:n+2]
-	sumS := edwards25519.NewScalar() // Σ z_i S_i
-	sumK := edwards25519.NewScalar() // Σ z_i k_i
+	scalars, points := b.scalars[:n], b.points[:n]
+	var keyPoints []*edwards25519.Point // −A of each distinct key, in order
+	sumS := edwards25519.NewScalar()    // Σ z_i S_i
 	var s edwards25519.Scalar
 	var zb [32]byte
 	for i := range entries {
 		e := &entries[i]
+		k := keyOf(i)
 		if len(e.Sig) != ed25519.SignatureSize {
 			return false
 		}
@@ -110,14 +133,27 @@ func (b *Batch) Verify(k *PublicKey, entries []Entry) bool {
 		if _, err := zs[i].SetCanonicalBytes(zb[:]); err != nil {
 			panic(err) // below 2^128, so below L
 		}
+		var raw [32]byte
+		copy(raw[:], k.raw)
+		ki, seen := b.keyIndex[raw]
+		if !seen {
+			ki = len(keyPoints)
+			b.keyIndex[raw] = ki
+			keyPoints = append(keyPoints, k.negA)
+			b.sums[ki] = *edwards25519.NewScalar()
+		}
 		sumS.MultiplyAdd(&zs[i], &s, sumS)
-		sumK.MultiplyAdd(&zs[i], kh, sumK)
-		zs[i].Negate(&zs[i]) // the term is −[z_i]R_i
+		b.sums[ki].MultiplyAdd(&zs[i], kh, &b.sums[ki]) // Σ z_i k_i under this key
+		zs[i].Negate(&zs[i])                            // the term is −[z_i]R_i
 		scalars[i], points[i] = &zs[i], &rs[i]
 	}
-	// k.negA is −A, so [Σ z_i k_i](−A) is the key term.
-	scalars[n], points[n] = sumK, k.negA
-	scalars[n+1], points[n+1] = sumS, basePoint
+	// negA is −A, so [Σ z_i k_i](−A) is a key's term.
+	for ki, negA := range keyPoints {
+		scalars, points = append(scalars, &b.sums[ki]), append(points, negA)
+	}
+	scalars, points = append(scalars, sumS), append(points, basePoint)
 	p := new(edwards25519.Point).VarTimeMultiScalarMult(scalars, points)
+	clear(b.scalars[:cap(b.scalars)])
+	clear(b.points[:cap(b.points)])
 	return p.MultByCofactor(p).Equal(identity) == 1
 }

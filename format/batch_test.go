@@ -62,6 +62,8 @@ func FuzzBatchVerify(f *testing.F) {
 	f.Add([]byte{0, 0x80, 1, 0x81, 12, 0}, []byte("another key, split"))
 	f.Add([]byte{16, 0, 1, 2}, []byte("R moved by torsion"))
 	f.Add(all, []byte("every class"))
+	f.Add([]byte{0, 0x40, 0x80, 0xc0, 0x41, 0x81, 0, 0x40}, []byte("three keys, honest and crafted"))
+	f.Add([]byte{0, 0x40, 0x80, 0x49, 0x41, 0x81, 0, 0x40}, []byte("three keys, S + L under the second"))
 	f.Fuzz(func(t *testing.T, spec, msg []byte) {
 		if len(spec) > 64 {
 			spec = spec[:64]
@@ -83,7 +85,50 @@ func FuzzBatchVerify(f *testing.F) {
 				t.Fatalf("round %d: batch of %d says %v, its members one by one %v", round, len(entries), got, want)
 			}
 		}
+		// The same members under several keys (bit 6 of each byte picks
+		// one of three), in one equation with a term per key.
+		keys, mixed, mixedWant := mixedBatchFrom(spec, msg)
+		for i := range mixed {
+			if keys[i].VerifyEntry(&mixed[i]) != mixedWant[i] {
+				t.Fatalf("mixed member %d: single check disagrees with its class", i)
+			}
+		}
+		all := true
+		for _, ok := range mixedWant {
+			all = all && ok
+		}
+		if got := b.VerifyKeys(keys, mixed); got != all {
+			t.Fatalf("batch of %d under several keys says %v, its members one by one %v", len(mixed), got, all)
+		}
 	})
+}
+
+// mixedBatchFrom is batchFrom with each member under one of three keys.
+func mixedBatchFrom(spec, msg []byte) ([]*format.PublicKey, []format.Entry, []bool) {
+	var craft []fixtures.CraftKey
+	var pubs []*format.PublicKey
+	for _, name := range []string{"batch", "batch b", "batch c"} {
+		k := fixtures.CraftKeyOf(seedKey(name))
+		p, err := format.NewPublicKey(k.Pub)
+		if err != nil {
+			panic(err)
+		}
+		craft, pubs = append(craft, k), append(pubs, p)
+	}
+	other := fixtures.CraftKeyOf(seedKey("batch other"))
+	var keys []*format.PublicKey
+	var entries []format.Entry
+	var valid []bool
+	for i, c := range spec {
+		class := signClasses[int(c&0x3f)%len(signClasses)]
+		ki := int(c>>6) % 3
+		m := append(append([]byte{}, msg...), byte(i), byte(i>>8))
+		full := append([]byte(format.PrefixEnvelope), m...)
+		keys = append(keys, pubs[ki])
+		entries = append(entries, format.Entry{Prefix: format.PrefixEnvelope, Data: m, Sig: class.Craft(craft[ki], other, full)})
+		valid = append(valid, class.Valid)
+	}
+	return keys, entries, valid
 }
 
 func BenchmarkBatchVerify(b *testing.B) {

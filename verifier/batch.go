@@ -9,7 +9,10 @@ import "github.com/countersign/countersign/format"
 // by member with the single check, so a finding names exactly the records
 // at fault; after a failed chunk, the rest of that key's group in the
 // window is checked one by one, so a bundle that spoils every batch costs
-// little more than checking every signature singly.
+// little more than checking every signature singly. Keys with fewer than
+// minBatch signatures in the window share batches, with a term per key in
+// the equation; a key with a failing signature is then checked one by one
+// for the rest of the window.
 const (
 	windowRecords = 1024    // records per window
 	windowBytes   = 1 << 20 // a window is sent once its lines reach this size
@@ -26,6 +29,10 @@ type batcher struct {
 	entries []format.Entry
 	spare   []*keyGroup
 	singly  bool // no batches: every job is checked on its own
+	small   []*job
+	keys    []*format.PublicKey
+	members []*job
+	spoiled map[[32]byte]bool
 	stats   batchStats
 }
 
@@ -72,8 +79,19 @@ func (w *batcher) verify(items []*item) {
 			g.jobs = append(g.jobs, j)
 		}
 	}
+	// Keys with too few signatures for a batch of their own share one:
+	// a term per key in the equation.
+	w.small = w.small[:0]
 	for _, g := range w.order {
-		w.group(g)
+		if len(g.jobs) < minBatch {
+			w.small = append(w.small, g.jobs...)
+		} else {
+			w.group(g)
+		}
+	}
+	w.mixed(w.small)
+	clear(w.small)
+	for _, g := range w.order {
 		clear(g.jobs)
 		g.jobs, g.key = g.jobs[:0], nil
 		w.spare = append(w.spare, g)
@@ -110,6 +128,58 @@ func (w *batcher) group(g *keyGroup) {
 		}
 		w.stats.singles += int64(len(chunk))
 	}
+}
+
+// mixed checks jobs under many keys in shared batches. A key with a
+// signature that fails is checked one by one for the rest of the window.
+func (w *batcher) mixed(jobs []*job) {
+	if w.spoiled == nil {
+		w.spoiled = map[[32]byte]bool{}
+	}
+	clear(w.spoiled)
+	for start := 0; start < len(jobs); start += maxBatch {
+		chunk := jobs[start:min(start+maxBatch, len(jobs))]
+		w.members, w.keys, w.entries = w.members[:0], w.keys[:0], w.entries[:0]
+		for _, j := range chunk {
+			if w.singly || w.spoiled[rawKey(j)] {
+				j.ok = j.single()
+				w.stats.singles++
+				continue
+			}
+			w.members, w.keys, w.entries = append(w.members, j), append(w.keys, j.pub), append(w.entries, j.entryOf())
+		}
+		if len(w.members) >= minBatch {
+			ok := w.b.VerifyKeys(w.keys, w.entries)
+			w.stats.batches++
+			if ok {
+				for _, j := range w.members {
+					j.ok = true
+				}
+				w.done()
+				continue
+			}
+			w.stats.failed++
+		}
+		for _, j := range w.members {
+			if j.ok = j.single(); !j.ok {
+				w.spoiled[rawKey(j)] = true
+			}
+		}
+		w.stats.singles += int64(len(w.members))
+		w.done()
+	}
+}
+
+// done drops the references a chunk left in the scratch slices.
+func (w *batcher) done() {
+	clear(w.members)
+	clear(w.keys)
+	clear(w.entries)
+}
+
+func rawKey(j *job) (raw [32]byte) {
+	copy(raw[:], j.pub.Raw())
+	return raw
 }
 
 func (j *job) entryOf() format.Entry {

@@ -271,3 +271,30 @@ func TestSpoiledBundleSameResult(t *testing.T) {
 		t.Fatalf("batched and single Results differ:\n%s\n%s", outs[0], outs[1])
 	}
 }
+
+// Keys with too few signatures in the window for a batch of their own
+// share one; when it fails, its members are checked one by one.
+func TestSmallGroupsShareABatch(t *testing.T) {
+	spec := make([]byte, 20)
+	for i := range spec {
+		spec[i] = byte(i%2) << 5 // ten under each of two keys
+	}
+	items, _ := windowFrom(spec)
+	w := newBatcher()
+	w.verify(items)
+	if w.stats != (batchStats{batches: 1}) {
+		t.Fatalf("stats %+v: want one shared batch", w.stats)
+	}
+	spec[3] |= 9 // S + L under the second key
+	items, valid := windowFrom(spec)
+	w = newBatcher()
+	w.verify(items)
+	if w.stats != (batchStats{batches: 1, failed: 1, singles: 20}) {
+		t.Fatalf("stats %+v: want one failed shared batch, then single checks", w.stats)
+	}
+	for i, j := range items[0].jobs {
+		if j.ok != valid[i] {
+			t.Fatalf("job %d: %v, want %v", i, j.ok, valid[i])
+		}
+	}
+}
