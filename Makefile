@@ -31,7 +31,11 @@ check: preflight vet
 	@# at its end on a loaded machine, with no failing input.
 	$(GO) test -run '^$$' -fuzz FuzzReader -fuzztime 40000x -fuzzminimizetime 1x ./verifier/
 	$(GO) test -run '^$$' -fuzz FuzzValidateJSON -fuzztime 100000x -fuzzminimizetime 1x ./internal/strictjson/
+	$(GO) test -run '^$$' -fuzz FuzzUnquote -fuzztime 100000x -fuzzminimizetime 1x ./internal/strictjson/
 	$(GO) test -run '^$$' -fuzz FuzzPublicKeyVerify -fuzztime 40000x -fuzzminimizetime 1x ./format/
+	$(GO) test -run '^$$' -fuzz FuzzDecodeJSON -fuzztime 40000x -fuzzminimizetime 1x ./format/
+	$(GO) test -run '^$$' -fuzz FuzzBatchVerify -fuzztime 2000x -fuzzminimizetime 1x ./format/
+	$(GO) test -run '^$$' -fuzz FuzzBatchWindow -fuzztime 500x -fuzzminimizetime 1x ./verifier/
 	$(GO) test -run '^$$' -fuzz FuzzDifferential -fuzztime 200x -fuzzminimizetime 1x ./internal/harness/
 	$(GO) test -run '^$$' -fuzz FuzzOpen -fuzztime 2000x -fuzzminimizetime 1x ./enforce/
 

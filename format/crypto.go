@@ -28,6 +28,21 @@ type Hash [32]byte
 // String returns the lowercase hex form used throughout the format.
 func (h Hash) String() string { return hex.EncodeToString(h[:]) }
 
+// Is reports whether s is h written as the format writes it (lowercase
+// hex), without making the text of h.
+func (h Hash) Is(s string) bool {
+	const hexd = "0123456789abcdef"
+	if len(s) != 2*len(h) {
+		return false
+	}
+	for i, c := range h {
+		if s[2*i] != hexd[c>>4] || s[2*i+1] != hexd[c&15] {
+			return false
+		}
+	}
+	return true
+}
+
 // IsZero reports whether h is all zeros (the genesis record's prev).
 func (h Hash) IsZero() bool { return h == Hash{} }
 
@@ -47,15 +62,48 @@ func parseHex(dst []byte, s string) error {
 	if len(s) != 2*len(dst) {
 		return fmt.Errorf("%w: want %d characters, got %d", ErrHex, 2*len(dst), len(s))
 	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return fmt.Errorf("%w: byte %d is %q", ErrHex, i, c)
+	for i := range dst {
+		hi, lo := hexValue[s[2*i]], hexValue[s[2*i+1]]
+		if hi|lo == 0xff {
+			if hi == 0xff {
+				return fmt.Errorf("%w: byte %d is %q", ErrHex, 2*i, s[2*i])
+			}
+			return fmt.Errorf("%w: byte %d is %q", ErrHex, 2*i+1, s[2*i+1])
 		}
+		dst[i] = hi<<4 | lo
 	}
-	_, err := hex.Decode(dst, []byte(s))
-	return err
+	return nil
 }
+
+// parseHexBytes is parseHex of a byte slice.
+func parseHexBytes(dst, s []byte) error {
+	if len(s) != 2*len(dst) {
+		return fmt.Errorf("%w: want %d characters, got %d", ErrHex, 2*len(dst), len(s))
+	}
+	for i := range dst {
+		hi, lo := hexValue[s[2*i]], hexValue[s[2*i+1]]
+		if hi|lo == 0xff {
+			return parseHex(dst, string(s)) // for the error
+		}
+		dst[i] = hi<<4 | lo
+	}
+	return nil
+}
+
+// hexValue is the value of each lowercase hex digit, 0xff for every other
+// byte.
+var hexValue = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = byte(c - '0')
+	}
+	for c := 'a'; c <= 'f'; c++ {
+		t[c] = byte(c-'a') + 10
+	}
+	return t
+}()
 
 func sum(prefix string, data []byte) Hash {
 	h := sha256.New()
@@ -109,22 +157,72 @@ var lMinusOne = func() *edwards25519.Scalar {
 }()
 
 // decodeCanonical decodes a point and refuses any encoding other than the
-// canonical one (the decoder alone accepts a y coordinate of p or more).
+// canonical one (the decoder alone accepts a y coordinate of p or more, and
+// x = 0 with the sign bit set).
 func decodeCanonical(b []byte) (*edwards25519.Point, bool) {
-	if len(b) != 32 {
+	p := new(edwards25519.Point)
+	if !decodeCanonicalInto(p, b) {
 		return nil, false
-	}
-	p, err := new(edwards25519.Point).SetBytes(b)
-	if err != nil {
-		return nil, false
-	}
-	enc := p.Bytes()
-	for i := range enc {
-		if enc[i] != b[i] {
-			return nil, false
-		}
 	}
 	return p, true
+}
+
+// decodeCanonicalInto is decodeCanonical into p. It tests canonicity on
+// the bytes, so that no point is encoded again (an encoding costs a field
+// inversion, as much as the decoding).
+func decodeCanonicalInto(p *edwards25519.Point, b []byte) bool {
+	if len(b) != 32 || !canonicalY(b) {
+		return false
+	}
+	if _, err := p.SetBytes(b); err != nil {
+		return false
+	}
+	// x is zero exactly when y is 1 or p − 1; its encoding then has the
+	// sign bit clear.
+	if b[31]&0x80 != 0 && (isOne(b) || isPMinusOne(b)) {
+		return false
+	}
+	return true
+}
+
+// canonicalY reports whether the y coordinate in b (bits 0 to 254, little
+// endian) is less than p = 2^255 − 19.
+func canonicalY(b []byte) bool {
+	if b[31]&0x7f != 0x7f {
+		return true
+	}
+	for i := 30; i >= 1; i-- {
+		if b[i] != 0xff {
+			return true
+		}
+	}
+	return b[0] < 0xed
+}
+
+// isOne reports whether y is 1 (the sign bit ignored).
+func isOne(b []byte) bool {
+	if b[0] != 1 || b[31]&0x7f != 0 {
+		return false
+	}
+	for i := 1; i < 31; i++ {
+		if b[i] != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// isPMinusOne reports whether y is p − 1 (the sign bit ignored).
+func isPMinusOne(b []byte) bool {
+	if b[0] != 0xec || b[31]&0x7f != 0x7f {
+		return false
+	}
+	for i := 1; i < 31; i++ {
+		if b[i] != 0xff {
+			return false
+		}
+	}
+	return true
 }
 
 // CheckPublicKey applies the acceptance rules of SPEC.md §4.1 to a public key:

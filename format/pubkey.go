@@ -3,6 +3,8 @@ package format
 import (
 	"crypto/ed25519"
 	"crypto/sha512"
+	"hash"
+	"sync"
 
 	"filippo.io/edwards25519"
 )
@@ -38,29 +40,43 @@ func (k *PublicKey) Raw() ed25519.PublicKey { return k.raw }
 // signature whose R has a small-order component, which only the key's
 // holder can make, and which a batch check cannot tell apart.
 func (k *PublicKey) Verify(prefix string, data, sig []byte) bool {
+	e := Entry{Prefix: prefix, Data: data, Sig: sig}
+	return k.VerifyEntry(&e)
+}
+
+// hashers keeps SHA-512 states for single checks, which would otherwise
+// allocate one per signature.
+var hashers = sync.Pool{New: func() any { return new(hasher) }}
+
+type hasher struct {
+	h      hash.Hash
+	digest [64]byte
+	buf    []byte
+}
+
+// VerifyEntry is Verify of e.Sig over e.Prefix || e.Data || e.Tail.
+func (k *PublicKey) VerifyEntry(e *Entry) bool {
+	sig := e.Sig
 	if len(sig) != ed25519.SignatureSize {
 		return false
 	}
-	s, err := new(edwards25519.Scalar).SetCanonicalBytes(sig[32:])
-	if err != nil {
+	var s edwards25519.Scalar
+	if _, err := s.SetCanonicalBytes(sig[32:]); err != nil {
 		return false
 	}
-	r, ok := decodeCanonical(sig[:32])
-	if !ok {
+	var r edwards25519.Point
+	if !decodeCanonicalInto(&r, sig[:32]) {
 		return false
 	}
-	h := sha512.New()
-	h.Write(sig[:32])
-	h.Write(k.raw)
-	h.Write([]byte(prefix))
-	h.Write(data)
-	var digest [64]byte
-	kh, err := new(edwards25519.Scalar).SetUniformBytes(h.Sum(digest[:0]))
-	if err != nil {
-		return false
+	hs := hashers.Get().(*hasher)
+	if hs.h == nil {
+		hs.h = sha512.New()
 	}
+	kh := challenge(hs, sig[:32], k.raw, e)
+	hashers.Put(hs)
 	// [S]B - [k]A - R, times the cofactor, must be the identity.
-	p := new(edwards25519.Point).VarTimeDoubleScalarBaseMult(kh, k.negA, s)
-	p.Subtract(p, r)
-	return p.MultByCofactor(p).Equal(identity) == 1
+	var p edwards25519.Point
+	p.VarTimeDoubleScalarBaseMult(kh, k.negA, &s)
+	p.Subtract(&p, &r)
+	return p.MultByCofactor(&p).Equal(identity) == 1
 }

@@ -42,10 +42,37 @@ type Record struct {
 	LSig  []byte
 	Line  []byte // the exact line, without newline
 	Hash  Hash   // RecordHash(Line)
+
+	accepted bool // ParseRecord made it: Body lies in a line the subset accepted
+}
+
+// DecodeBody is DecodeBody of the record's type and body. For a record
+// ParseRecord made, the body is not checked against the subset a second
+// time: it is part of the line, which was.
+func (r *Record) DecodeBody(mode Mode) (any, error) {
+	if !r.accepted {
+		return DecodeBody(r.Type, r.Body, mode)
+	}
+	info, ok := recordTypes[r.Type]
+	if !ok {
+		return nil, ErrUnknownType
+	}
+	v := info.newBody()
+	if err := decodeAccepted(r.Body, v, mode); err != nil {
+		return nil, err
+	}
+	return v, nil
 }
 
 // Unsigned returns the bytes the envelope signature covers (§3.3).
 func (r *Record) Unsigned() []byte { return unsignedOf(r.Line) }
+
+// EnvelopeEntry is the envelope signature as an Entry to check under the
+// log key: the unsigned bytes as a slice of the line and a closing brace,
+// without a copy.
+func (r *Record) EnvelopeEntry() Entry {
+	return Entry{Prefix: PrefixEnvelope, Data: r.Line[:len(r.Line)-lsigSuffixLen], Tail: "}", Sig: r.LSig}
+}
 
 const lsigSuffixLen = len(`,"lsig":"`) + 128 + len(`"}`)
 
@@ -93,6 +120,7 @@ func ParseRecord(line []byte) (*Record, error) {
 	if len(line) < lsigSuffixLen || !bytes.HasPrefix(line[len(line)-lsigSuffixLen:], []byte(`,"lsig":"`)) {
 		return nil, malformed("envelope does not end with the lsig member")
 	}
+	r.accepted = true
 	return r, nil
 }
 
@@ -133,11 +161,10 @@ func (r *Record) setEnvelope(key string, val []byte) error {
 			return malformed("lkey: %v", err)
 		}
 	case `"lsig"`:
-		s, ok := strictjson.Unquote(val)
-		if !ok {
+		if len(val) == 0 || val[0] != '"' {
 			return malformed("lsig is not a string")
 		}
-		if r.LSig, err = ParseSignature(s); err != nil {
+		if r.LSig, err = sigField(val); err != nil {
 			return malformed("lsig: %v", err)
 		}
 	}
@@ -145,11 +172,33 @@ func (r *Record) setEnvelope(key string, val []byte) error {
 }
 
 func hashField(val []byte) (Hash, error) {
+	var h Hash
+	if err := hexField(h[:], val); err != nil {
+		return Hash{}, err
+	}
+	return h, nil
+}
+
+// hexField reads a string token of lowercase hex into dst. A token
+// without escapes is read in place; one with escapes is unquoted first.
+func hexField(dst, val []byte) error {
+	if n := len(val); n >= 2 && val[0] == '"' && val[n-1] == '"' && bytes.IndexByte(val, '\\') < 0 {
+		return parseHexBytes(dst, val[1:n-1])
+	}
 	s, ok := strictjson.Unquote(val)
 	if !ok {
-		return Hash{}, errors.New("not a string")
+		return errors.New("not a string")
 	}
-	return ParseHash(s)
+	return parseHex(dst, s)
+}
+
+// sigField reads a string token holding a signature (hex(128)).
+func sigField(val []byte) ([]byte, error) {
+	sig := make([]byte, 64)
+	if err := hexField(sig, val); err != nil {
+		return nil, err
+	}
+	return sig, nil
 }
 
 func (r *Record) setSigs(val []byte) error {
@@ -185,12 +234,7 @@ func (r *Record) setSigs(val []byte) error {
 					err = errors.New("not a string")
 				}
 			case `"sig"`:
-				var str string
-				if str, ok = strictjson.Unquote(v); !ok {
-					err = errors.New("not a string")
-				} else {
-					s.Sig, err = ParseSignature(str)
-				}
+				s.Sig, err = sigField(v)
 			}
 			if err != nil {
 				perr = malformed("sigs %s: %v", key, err)

@@ -120,7 +120,7 @@ func ParseStatement(b []byte, mode Mode) (*Statement, error) {
 	}
 	var purpose string
 	strictjson.EachMember(b, func(key, val []byte) bool {
-		if k, _ := strictjson.Unquote(key); k == "purpose" {
+		if memberName(key) == "purpose" {
 			purpose, _ = strictjson.Unquote(val)
 			return false
 		}
@@ -134,7 +134,7 @@ func ParseStatement(b []byte, mode Mode) (*Statement, error) {
 	n := 0
 	var perr error
 	strictjson.EachMember(b, func(key, val []byte) bool {
-		k, _ := strictjson.Unquote(key)
+		k := memberName(key)
 		if !want[k] {
 			if lax {
 				return true
@@ -217,6 +217,27 @@ var purposeSets, optionalSets = func() (map[string]map[string]bool, map[string]m
 	}
 	return sets, opt
 }()
+
+// memberNames holds every member name a statement may have, by its
+// token, so that reading a name that needs no unescaping makes no string.
+var memberNames = func() map[string]string {
+	m := map[string]string{}
+	for _, set := range purposeSets {
+		for name := range set {
+			m[`"`+name+`"`] = name
+		}
+	}
+	return m
+}()
+
+// memberName is the name a member's key token stands for.
+func memberName(key []byte) string {
+	if name, ok := memberNames[string(key)]; ok {
+		return name
+	}
+	k, _ := strictjson.Unquote(key)
+	return k
+}
 
 // hasMember reports whether the object b has a member named name.
 func hasMember(b []byte, name string) bool {

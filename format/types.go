@@ -307,8 +307,17 @@ func DecodeJSON(raw []byte, v any, mode Mode) error {
 	if err := strictjson.Validate(raw, strictjson.Limits{}); err != nil {
 		return malformed("%v", err)
 	}
-	if err := checkShape(raw, reflect.TypeOf(v).Elem(), mode == Lax, ""); err != nil {
+	return decodeAccepted(raw, v, mode)
+}
+
+// decodeAccepted is DecodeJSON of raw that the subset has accepted.
+func decodeAccepted(raw []byte, v any, mode Mode) error {
+	t := reflect.TypeOf(v).Elem()
+	if err := checkShape(raw, t, mode == Lax, ""); err != nil {
 		return err
+	}
+	if plain(t) {
+		return decodeValue(raw, reflect.ValueOf(v).Elem())
 	}
 	if err := json.Unmarshal(raw, v); err != nil {
 		return malformed("%v", err)

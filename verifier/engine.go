@@ -29,17 +29,15 @@ const (
 	RuleTrust        = "INT-TRUST"
 	RuleCheckpoint   = "INT-CHECKPOINT"
 	RuleKeyEnrolment = "SOD-KEY-ENROLMENT"
-	batchSize        = 256
-	batchBytes       = 1 << 20 // a batch is sent once its lines reach this size
-	batchesInFlight  = 8
 	noSeq            = int64(-1)
 )
 
 // job is one signature check, run on a worker.
 type job struct {
 	pub    *format.PublicKey
-	prefix string
+	prefix string // sig is over prefix || data || tail
 	data   []byte
+	tail   string
 	sig    []byte
 	ok     bool
 	done   bool // already checked while scanning
@@ -48,6 +46,10 @@ type job struct {
 	rule string
 	msg  string
 	recs []int64
+	// msgOf, when set, makes msg only if the check fails (most never do);
+	// who is the signer it names.
+	msgOf func(j *job, pos int64) string
+	who   string
 }
 
 // item is one line of the bundle on its way through the pipeline.
@@ -101,6 +103,12 @@ type verification struct {
 	problems []*format.ContainerError
 
 	tl *timeline // the timeline and change log, when a consumer is set
+
+	// resolve sends the open window and waits until every window sent has
+	// its signatures checked.
+	resolve func()
+	// batchStats sums the workers' counts once they are done.
+	batchStats batchStats
 }
 
 func newRun(trust Trust, opts Options) *verification {
@@ -147,23 +155,23 @@ func (v *verification) run(ctx context.Context, r io.Reader) error {
 		return fmt.Errorf("%w: record 0 is not a well-formed genesis: %v", format.ErrNotBundle, err)
 	}
 
-	work := make(chan *batch, batchesInFlight)
-	ordered := make(chan *batch, batchesInFlight)
+	work := make(chan *batch, windowsQueued)
+	ordered := make(chan *batch, windowsQueued+v.opts.Workers)
 	var wg sync.WaitGroup
+	var statsMu sync.Mutex
 	for i := 0; i < v.opts.Workers; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			w := newBatcher()
+			w.singly = v.opts.singly
 			for b := range work {
-				for _, it := range b.items {
-					for _, j := range it.jobs {
-						if !j.done {
-							j.ok = j.pub.Verify(j.prefix, j.data, j.sig)
-						}
-					}
-				}
+				w.verify(b.items)
 				close(b.done)
 			}
+			statsMu.Lock()
+			v.batchStats.add(w.stats)
+			statsMu.Unlock()
 		}()
 	}
 	finished := make(chan struct{})
@@ -180,14 +188,35 @@ func (v *verification) run(ctx context.Context, r io.Reader) error {
 	var readErr error
 	cur := &batch{done: make(chan struct{})}
 	curBytes := 0
+	var pending []*batch // windows sent whose signatures may be unchecked
 	send := func() {
 		if len(cur.items) == 0 {
 			return
 		}
 		ordered <- cur
 		work <- cur
+		kept := pending[:0]
+		for _, b := range pending {
+			select {
+			case <-b.done:
+			default:
+				kept = append(kept, b)
+			}
+		}
+		clear(pending[len(kept):])
+		pending = append(kept, cur)
 		cur = &batch{done: make(chan struct{})}
 		curBytes = 0
+	}
+	// Before a record whose effect depends on its signatures takes effect,
+	// every window read before it is sent and its batches are resolved.
+	v.resolve = func() {
+		send()
+		for _, b := range pending {
+			<-b.done
+		}
+		clear(pending)
+		pending = pending[:0]
 	}
 	line := first
 	for {
@@ -201,7 +230,7 @@ func (v *verification) run(ctx context.Context, r io.Reader) error {
 			cur.items = append(cur.items, it)
 			// Lines in flight are bounded in bytes too, so that large
 			// records do not pile up in memory (SPEC.md §10).
-			if curBytes += len(line.Bytes); len(cur.items) == batchSize || curBytes >= batchBytes {
+			if curBytes += len(line.Bytes); len(cur.items) == windowRecords || curBytes >= windowBytes {
 				send()
 			}
 		}
@@ -314,7 +343,11 @@ func (v *verification) finish(it *item) {
 			if recs == nil {
 				recs = []int64{it.pos}
 			}
-			it.findings = append(it.findings, Finding{Rule: j.rule, Message: j.msg, Records: recs})
+			msg := j.msg
+			if j.msgOf != nil {
+				msg = j.msgOf(j, it.pos)
+			}
+			it.findings = append(it.findings, Finding{Rule: j.rule, Message: msg, Records: recs})
 			if j.stmt > 0 {
 				it.stmts[j.stmt-1] = nil // a statement that fails counts for nothing (§5.1)
 			}

@@ -32,7 +32,7 @@ func (v *verification) scan(l format.Line, bytes int64) *item {
 		return it
 	}
 	if format.IsTrailer(l.Bytes) && !l.TooLong {
-		t, err := format.ParseTrailer(l.Bytes)
+		t, err := format.ParseTrailer(append([]byte(nil), l.Bytes...))
 		if err != nil {
 			fail(RuleFinalSeal, "final seal does not parse: %v", err)
 			v.trailer = &format.Trailer{}
@@ -59,10 +59,15 @@ func (v *verification) scan(l format.Line, bytes int64) *item {
 	if l.TooLong {
 		err = fmt.Errorf("line longer than %d bytes", format.MaxLine)
 	} else {
-		rec, err = format.ParseRecord(l.Bytes)
+		// The reader's bytes last until its next line; the record's
+		// signatures are checked later, over its own copy.
+		rec, err = format.ParseRecord(append([]byte(nil), l.Bytes...))
 	}
 	hash := l.Hash
-	if !l.TooLong {
+	switch {
+	case rec != nil:
+		hash = rec.Hash
+	case !l.TooLong:
 		hash = format.RecordHash(l.Bytes)
 	}
 	if err != nil {
@@ -94,7 +99,7 @@ func (v *verification) scan(l format.Line, bytes int64) *item {
 		fail(RuleParse, "record %d has unknown type %q (an unknown type fails closed)", it.pos, rec.Type)
 		return it
 	}
-	body, err := format.DecodeBody(rec.Type, rec.Body, modeOf(v.ahead.Lax))
+	body, err := rec.DecodeBody(modeOf(v.ahead.Lax))
 	if err != nil {
 		if v.on("INT-PARSE.3") {
 			fail(RuleParse, "record %d (%s) body: %v", it.pos, rec.Type, err)
@@ -134,11 +139,18 @@ func (v *verification) scan(l format.Line, bytes int64) *item {
 				fail(RuleEnvelope, "record %d is signed by key %s, but the log key in force is %s", it.pos, short(rec.LKey), short(lk.ID))
 			}
 		} else if v.on("INT-ENVELOPE.2") {
-			it.jobs = append(it.jobs, &job{pub: lk.key, prefix: format.PrefixEnvelope, data: rec.Unsigned(), sig: rec.LSig,
-				rule: RuleEnvelope, msg: fmt.Sprintf("record %d: envelope signature does not verify under the log key", it.pos)})
+			e := rec.EnvelopeEntry()
+			it.jobs = append(it.jobs, &job{pub: lk.key, prefix: e.Prefix, data: e.Data, tail: e.Tail, sig: e.Sig,
+				rule: RuleEnvelope, msgOf: envelopeFailed})
 		}
 	}
 	if rec.Type == format.TypeGenesis {
+		// The genesis's effect is the trust root: its signatures are
+		// checked one by one before it takes effect, as a key record's.
+		v.resolve()
+		for _, j := range it.jobs {
+			j.ok, j.done = j.single(), true
+		}
 		return it
 	}
 
@@ -153,7 +165,9 @@ func (v *verification) scan(l format.Line, bytes int64) *item {
 	if keys {
 		// Records that change keys are rare: check their signatures now, so
 		// that §8.2 judges them without a statement that fails (§5.1) and
-		// one whose envelope fails changes nothing (§8.1).
+		// one whose envelope fails changes nothing (§8.1). Every batch of
+		// the records before it is resolved first.
+		v.resolve()
 		envelopeOK = v.verifyNow(it)
 	}
 	v.interpret(it, rec, body, fail)
@@ -180,7 +194,7 @@ func (v *verification) scan(l format.Line, bytes int64) *item {
 func (v *verification) verifyNow(it *item) bool {
 	ok := true
 	for _, j := range it.jobs {
-		j.ok, j.done = j.pub.Verify(j.prefix, j.data, j.sig), true
+		j.ok, j.done = j.single(), true
 		if !j.ok && j.stmt > 0 {
 			it.stmts[j.stmt-1] = nil
 		} else if !j.ok {
@@ -452,7 +466,7 @@ func (v *verification) statement(it *item, rec *format.Record, info format.TypeI
 		fail(RuleStatement, "record %d statement %d has purpose %q, which a %s record does not take", it.pos, i+1, st.Purpose, rec.Type)
 		return nil
 	}
-	if st.Bundle != v.ahead.Genesis.String() && v.on("INT-STATEMENT.2") {
+	if !v.ahead.Genesis.Is(st.Bundle) && v.on("INT-STATEMENT.2") {
 		fail(RuleStatement, "record %d statement %d was made for bundle %s, not this one (%s): replayed from another bundle", it.pos, i+1, st.Bundle[:min(16, len(st.Bundle))], short(v.ahead.Genesis))
 		return nil
 	}
@@ -493,9 +507,17 @@ func (v *verification) statement(it *item, rec *format.Record, info format.TypeI
 	}
 	if v.on("INT-STATEMENT.5") {
 		it.jobs = append(it.jobs, &job{pub: pub, prefix: format.PrefixStatement, data: sg.Stmt, sig: sg.Sig, rule: RuleStatement, stmt: i + 1,
-			msg: fmt.Sprintf("record %d: statement %d signature by %s does not verify", it.pos, i+1, st.Principal)})
+			msgOf: statementFailed, who: st.Principal})
 	}
 	return st
+}
+
+func envelopeFailed(_ *job, pos int64) string {
+	return fmt.Sprintf("record %d: envelope signature does not verify under the log key", pos)
+}
+
+func statementFailed(j *job, pos int64) string {
+	return fmt.Sprintf("record %d: statement %d signature by %s does not verify", pos, j.stmt, j.who)
 }
 
 // reused applies §5.1's last rule: a statement of a record that is neither

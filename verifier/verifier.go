@@ -91,6 +91,9 @@ type Options struct {
 	// of SPEC.md §10.
 	off map[string]bool
 	lim *limits
+	// singly turns batch verification off: every signature is checked on
+	// its own (tests hold the two to the same Result).
+	singly bool
 }
 
 // stop says where a state-as-of query stops reading: after the record at

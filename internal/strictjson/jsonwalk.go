@@ -1,8 +1,11 @@
 package strictjson
 
 import (
-	"encoding/json"
+	"bytes"
+	"encoding/binary"
+	"math/bits"
 	"strconv"
+	"unicode/utf8"
 )
 
 // The walkers below read JSON that Validate has already accepted: they
@@ -38,7 +41,20 @@ func skipValue(b []byte, i int) int {
 }
 
 func skipString(b []byte, i int) int {
-	for i++; i < len(b); i++ {
+	n := len(b)
+	for i++; i < n; i++ {
+		// Eight bytes at a time up to the next quote or backslash.
+		for i+8 <= n {
+			m := quoteMask(binary.LittleEndian.Uint64(b[i:]))
+			if m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				break
+			}
+			i += 8
+		}
+		if i >= n {
+			break
+		}
 		switch b[i] {
 		case '\\':
 			i++
@@ -46,7 +62,15 @@ func skipString(b []byte, i int) int {
 			return i + 1
 		}
 	}
-	return len(b)
+	return n
+}
+
+// quoteMask flags, in the high bit of each byte lane, the bytes of x that
+// are '"' or '\\'; the lowest flagged lane is exact (see specialMask).
+func quoteMask(x uint64) uint64 {
+	q := x ^ ('"' * swarOnes)
+	bs := x ^ ('\\' * swarOnes)
+	return ((q-swarOnes)&^q | (bs-swarOnes)&^bs) & swarHighs
 }
 
 // EachMember calls fn with the raw key token (quotes included) and the raw
@@ -91,26 +115,64 @@ func EachElement(b []byte, fn func(val []byte) bool) {
 
 // Unquote decodes a string token.
 func Unquote(tok []byte) (string, bool) {
-	if len(tok) < 2 || tok[0] != '"' {
+	if len(tok) < 2 || tok[0] != '"' || tok[len(tok)-1] != '"' {
 		return "", false
 	}
 	inner := tok[1 : len(tok)-1]
-	for _, c := range inner {
-		if c == '\\' {
-			var s string
-			if json.Unmarshal(tok, &s) != nil {
-				return "", false
-			}
-			return s, true
-		}
+	if bytes.IndexByte(inner, '\\') < 0 {
+		return string(inner), true
 	}
-	return string(inner), true
+	if !validString(tok) {
+		return "", false
+	}
+	return string(appendUnescaped(make([]byte, 0, len(inner)), inner)), true
 }
 
-// UnquoteBytes decodes a string token into bytes.
+// UnquoteBytes decodes a string token into bytes of its own.
 func UnquoteBytes(tok []byte) ([]byte, bool) {
-	s, ok := Unquote(tok)
-	return []byte(s), ok
+	if len(tok) < 2 || tok[0] != '"' || tok[len(tok)-1] != '"' {
+		return nil, false
+	}
+	inner := tok[1 : len(tok)-1]
+	if bytes.IndexByte(inner, '\\') < 0 {
+		return append(make([]byte, 0, len(inner)), inner...), true
+	}
+	if !validString(tok) {
+		return nil, false
+	}
+	return appendUnescaped(make([]byte, 0, len(inner)), inner), true
+}
+
+// validString reports whether tok is exactly one string token of the
+// subset: the tokens Validate accepts, which is what the walkers hand out.
+// It is checked again here so that an unescaped value never comes from
+// text that was not accepted.
+func validString(tok []byte) bool {
+	n := len(tok)
+	if n < 2 || tok[0] != '"' || tok[n-1] != '"' {
+		return false
+	}
+	for i := 1; i < n-1; {
+		switch c := tok[i]; {
+		case c == '"' || c < 0x20:
+			return false
+		case c == '\\':
+			end, err := scanEscape(tok[:n-1], i)
+			if err != nil {
+				return false
+			}
+			i = end
+		case c >= 0x80:
+			r, size := utf8.DecodeRune(tok[i : n-1])
+			if r == utf8.RuneError && size == 1 {
+				return false
+			}
+			i += size
+		default:
+			i++
+		}
+	}
+	return true
 }
 
 // ParseInt reads an integer token accepted by Validate.
