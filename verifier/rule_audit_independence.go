@@ -25,7 +25,8 @@ type auditFinding struct {
 type AuditRun struct {
 	Control   string
 	Approvers []string
-	Auditor   bool
+	Auditor   bool // held audit on Control at the proposal
+	Operator  bool // held operate on it
 }
 
 // auditFindings returns the audit findings recorded so far, by sequence
@@ -51,7 +52,7 @@ func (s *State) auditRunOf(a *format.Action, proposer string, seq int64) *AuditR
 		return nil
 	}
 	return &AuditRun{Control: f.control, Approvers: s.holdersOf(f.control, RoleApprove),
-		Auditor: s.holds(proposer, f.control, RoleAudit) && !s.holds(proposer, f.control, RoleOperate)}
+		Auditor: s.holds(proposer, f.control, RoleAudit), Operator: s.holds(proposer, f.control, RoleOperate)}
 }
 
 // auditChangeProblem says why an executed change.audit_finding proposed
@@ -129,8 +130,15 @@ var ruleAuditIndependence = Rule{
 			if a == nil {
 				return
 			}
-			if !a.Auditor && j.on("SOD-AUDIT-INDEPENDENCE.4") {
-				j.emitf(RuleAuditIndependence, recs, "run %s changes an audit finding on control %s, and its proposer %s did not hold audit on the control, or held operate on it, at the proposal", r.ID, a.Control, r.Proposer)
+			if (!a.Auditor || a.Operator) && j.on("SOD-AUDIT-INDEPENDENCE.4") {
+				why := "did not hold audit on it"
+				switch {
+				case a.Auditor:
+					why = "held operate on it"
+				case a.Operator:
+					why = "held operate and not audit on it"
+				}
+				j.emitf(RuleAuditIndependence, recs, "run %s changes an audit finding on control %s, and its proposer %s %s at the proposal", r.ID, a.Control, r.Proposer, why)
 			}
 			if j.on("SOD-AUDIT-INDEPENDENCE.5") {
 				ok := false

@@ -120,7 +120,7 @@ func lateLeavers(j *judgement) {
 		}
 		if roles := j.st.individualRoles(l.principal); len(roles) > 0 && j.on("SOD-REGISTER-TIMELY.1") {
 			j.emitf(RuleRegisterTimely, []int64{l.seq, j.rec.Seq}, "%s left (effective %s, record %d) and still holds %s at record %d, past the end of the fifth business day after (%s)",
-				l.principal, l.date, l.seq, strings.Join(roles, ", "), j.rec.Seq, l.deadline)
+				clip(l.principal), l.date, l.seq, strings.Join(roles, ", "), j.rec.Seq, l.deadline)
 		}
 	}
 	t.leavers = keep
@@ -177,7 +177,7 @@ var ruleRegisterTimely = Rule{
 			}
 			if roles := s.individualRoles(l.principal); len(roles) > 0 {
 				emit(Finding{Rule: RuleRegisterTimely, Records: []int64{l.seq}, msgf: "%s left (effective %s, record %d) and still holds %s when the bundle is sealed at %s, past the end of the fifth business day after (%s)",
-					args: []any{l.principal, l.date, l.seq, strings.Join(roles, ", "), s.endTime, l.deadline}})
+					args: []any{clip(l.principal), l.date, l.seq, strings.Join(roles, ", "), s.endTime, l.deadline}})
 			}
 		}
 	},
