@@ -7,6 +7,7 @@ import (
 
 	"github.com/countersign/countersign/enforce"
 	"github.com/countersign/countersign/format"
+	"github.com/countersign/countersign/verifier"
 )
 
 const misrouted = "six weeks of patients routed to the wrong ward by the triage agent"
@@ -15,8 +16,14 @@ const misrouted = "six weeks of patients routed to the wrong ward by the triage 
 // role is held by the operations team that runs the triage agent (ops.dana
 // and agent.grid), with a builder, an approver, a validator and an auditor
 // of its own.
-func triageDesk(t *testing.T) *org {
-	o := newStaffOrg(t)
+func triageDesk(t *testing.T) *org { return triageDeskIn(t, t.TempDir()) }
+
+func triageDeskIn(t *testing.T, dir string) *org {
+	o := newOrg(t, dir)
+	t.Cleanup(func() { o.core.Close() })
+	for _, p := range staff {
+		o.enrol(p)
+	}
 	o.pass("ops.dana", teamDef("ops-triage", "ops.dana", "ops.dana", "agent.grid"), gov)
 	o.ownControl("triage", true, []string{"route"}, nil, map[string]string{
 		enforce.RoleBuild: "eng.erin", enforce.RoleOperate: "team:ops-triage", enforce.RoleApprove: "risk.ana",
@@ -127,4 +134,47 @@ func TestRegisterDueCountsHolidays(t *testing.T) {
 		t.Fatalf("register due after the unassignment %+v, want none", due)
 	}
 	o.verifyExport()
+}
+
+// TestForgedOperatorAuditIsAFinding: scenario B forged: a producer holding
+// the log key records the operator's own finding, and executes the
+// operator's withdrawal of the auditor's finding with the approver's
+// sign-off; both are SOD-AUDIT-INDEPENDENCE findings.
+func TestForgedOperatorAuditIsAFinding(t *testing.T) {
+	dir := t.TempDir()
+	o := triageDeskIn(t, dir)
+	f := o.ok(o.finding("aud.ola", "triage", misrouted, "high")).Outcome
+	action := []byte(auditChange(f, "withdraw", "", "a known monitoring item"))
+	o.refused(enforce.CodeRoleNotAssigned)(o.propose("w-x", "ops.dana", action, nil, ""))
+	if res := verifyBundle(t, exported(t, o.core), o.core.Genesis()); res.Verdict != verifier.VerdictPass {
+		t.Fatalf("honest bundle: %s %+v", res.Verdict, res.Findings)
+	}
+	approvers := o.core.Register()[0].Holders[enforce.RoleApprove]
+	fg := newForger(t, o, dir)
+	text := misrouted + ": a known monitoring item"
+	own := fg.add(format.TypeAuditFinding, "ops.dana", &format.AuditFinding{Control: "triage", Finding: text, Severity: "low"},
+		o.sign("ops.dana", &format.Statement{Purpose: format.PurposeAuditFinding, Control: "triage", Finding: text, Severity: "low"}))
+	digest := format.ActionDigest(action).String()
+	prop := fg.add(format.TypeProposal, "ops.dana", &format.Proposal{Run: "w-y", Class: format.ClassAuditFinding, Action: string(action), Digest: digest, Summary: map[string]string{}},
+		o.sign("ops.dana", &format.Statement{Purpose: format.PurposePropose, Run: "w-y", Class: format.ClassAuditFinding, Action: digest, Reason: "forged"}))
+	fg.add(format.TypeOutcome, "", &format.Outcome{Attempt: prop, Result: format.ResultAccepted, Code: "ok", Detail: "proposal recorded"})
+	propHash := format.RecordHash(fg.lines[len(fg.lines)-2]).String()
+	fg.add(format.TypeGate, "", &format.Gate{Run: "w-y", Proposal: propHash, Policy: 0, Gate: enforce.GateControls, Stages: []format.Stage{{Stage: 1, N: 1, Pool: approvers, Meaning: format.MeaningApproval, Human: true,
+		PoolRole: &format.PoolRole{Control: "triage", Role: enforce.RoleApprove}}}})
+	fg.accept(format.ActSignoff, "w-y", o.sign("risk.ana", &format.Statement{Purpose: format.PurposeSignoff, Run: "w-y", Proposal: propHash, Gate: enforce.GateControls, Stage: 1, Action: digest, Meaning: format.MeaningApproval, Reason: "as operations say"}))
+	exec := fg.accept(format.ActExecute, "w-y", o.sign("ops.dana", &format.Statement{Purpose: format.PurposeExecute, Run: "w-y", Proposal: propHash, Action: digest}))
+	e := fg.add(format.TypeExecution, "", &format.Execution{Run: "w-y", Proposal: propHash, Digest: digest, Attempt: exec})
+	res := verifyBundle(t, fg.bundle(), o.core.Genesis())
+	var got [][]int64
+	for _, x := range res.Findings {
+		if x.Rule == "SOD-AUDIT-INDEPENDENCE" {
+			got = append(got, x.Records)
+		}
+	}
+	// The operator's finding: not by an auditor, and by an operator; the
+	// withdrawal: proposed by the operator.
+	want := [][]int64{{own}, {own}, {prop, e}}
+	if !slices.EqualFunc(got, want, slices.Equal[[]int64]) {
+		t.Fatalf("SOD-AUDIT-INDEPENDENCE findings cite %v, want %v (all findings %+v)", got, want, res.Findings)
+	}
 }
