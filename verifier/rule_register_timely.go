@@ -118,6 +118,7 @@ func lateLeavers(j *judgement) {
 			}
 			continue
 		}
+		j.st.Reg.entries-- // the leaver leaves the state (SPEC.md §10)
 		if roles := j.st.individualRoles(l.principal); len(roles) > 0 && j.on("SOD-REGISTER-TIMELY.1") {
 			j.emitf(RuleRegisterTimely, []int64{l.seq, j.rec.Seq}, "%s left (effective %s, record %d) and still holds %s at record %d, past the end of the fifth business day after (%s)",
 				clip(l.principal), l.date, l.seq, strings.Join(roles, ", "), j.rec.Seq, l.deadline)
@@ -146,6 +147,9 @@ var ruleRegisterTimely = Rule{
 				}
 			}
 			if b.Event != "leaver" {
+				return
+			}
+			if !j.roomInRegister(1) {
 				return
 			}
 			t := j.st.timelyRule()

@@ -105,7 +105,11 @@ func track(j *judgement) {
 	s, rec := j.st, j.rec
 	switch b := j.body.(type) {
 	case *format.AuditFinding:
-		s.auditFindings()[rec.Seq] = &auditFinding{control: b.Control, severity: b.Severity, withdrawn: -1}
+		// Past the register's bound the finding is not kept, so no change
+		// can downgrade or withdraw it (SPEC.md §10).
+		if j.roomInRegister(1) {
+			s.auditFindings()[rec.Seq] = &auditFinding{control: b.Control, severity: b.Severity, withdrawn: -1}
+		}
 	case *format.Proposal:
 		p := &pending{seq: rec.Seq, typ: rec.Type, actor: rec.Actor, time: rec.Time}
 		key := runKey(b.Run)
