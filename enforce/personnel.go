@@ -97,8 +97,11 @@ func (c *Core) RegisterDue() []Due {
 		for ctl, byRole := range s.reg.roles {
 			for role, hs := range byRole {
 				for _, h := range hs {
-					if h.principal == l.principal {
+					switch {
+					case h.principal == l.principal:
 						roles = append(roles, role+" on "+ctl)
+					case h.principal != "" && s.samePerson(h.principal, l.principal):
+						roles = append(roles, role+" on "+ctl+" as "+h.principal)
 					}
 				}
 			}

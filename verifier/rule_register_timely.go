@@ -58,14 +58,19 @@ func (t *timelyState) redeadline(s *State) {
 	}
 }
 
-// individualRoles lists the roles principal holds as an individual holder
-// ("role on control"), sorted.
+// individualRoles lists the roles principal's person holds as an
+// individual holder, through any of its principals ("role on control", or
+// "role on control as P" for another principal P of the person), sorted.
 func (s *State) individualRoles(principal string) []string {
 	var out []string
+	who := s.PersonOf(principal)
 	for k, hs := range s.Reg.Roles {
 		for _, h := range hs {
-			if h.Principal == principal {
+			switch {
+			case h.Principal == principal:
 				out = append(out, k.role+" on "+k.control)
+			case h.Principal != "" && s.PersonOf(h.Principal) == who:
+				out = append(out, k.role+" on "+k.control+" as "+h.Principal)
 			}
 		}
 	}
