@@ -178,3 +178,22 @@ func TestForgedOperatorAuditIsAFinding(t *testing.T) {
 		t.Fatalf("SOD-AUDIT-INDEPENDENCE findings cite %v, want %v (all findings %+v)", got, want, res.Findings)
 	}
 }
+
+// TestRegisterDueCountsThePerson: a leaver is a person: a role held by
+// another principal the registrars attested to be the same human is
+// listed until it too is unassigned.
+func TestRegisterDueCountsThePerson(t *testing.T) {
+	o := triageDesk(t)
+	vic2 := format.Principal{ID: "val.vic2", Kind: format.KindHuman, Name: o.ppl["val.vic"].Name, Team: "validation"}
+	o.ok(enrolment(o.enrolAs(vic2, []string{"val.vic"}, []string{"val.vic"})))
+	o.assign("triage", enforce.RoleValidate, "val.vic2")
+	p := o.ok(o.core.Personnel(o.sign("ops.dana", &format.Statement{Purpose: format.PurposePersonnel, Subject: "val.vic", Event: "leaver", Effective: "2026-11-06", Team: "validation"}))).Outcome
+	if due := o.core.RegisterDue(); len(due) != 1 || due[0].Personnel != p || !slices.Equal(due[0].Roles, []string{"validate on triage as val.vic2"}) {
+		t.Fatalf("register due %+v, want val.vic2's validate on triage", due)
+	}
+	o.pass("ops.dana", holderDef("triage", enforce.RoleValidate, "val.vic2", "unassign"), gov)
+	if due := o.core.RegisterDue(); len(due) != 0 {
+		t.Fatalf("register due after the unassignment %+v, want none", due)
+	}
+	o.verifyExport()
+}
