@@ -125,8 +125,8 @@ func lateLeavers(j *judgement) {
 		}
 		j.st.Reg.entries-- // the leaver leaves the state (SPEC.md §10)
 		if roles := j.st.individualRoles(l.principal); len(roles) > 0 && j.on("SOD-REGISTER-TIMELY.1") {
-			j.emitf(RuleRegisterTimely, []int64{l.seq, j.rec.Seq}, "%s left (effective %s, record %d) and still holds %s at record %d, past the end of the fifth business day after (%s)",
-				clip(l.principal), l.date, l.seq, strings.Join(roles, ", "), j.rec.Seq, l.deadline)
+			j.emitf(RuleRegisterTimely, []int64{l.seq, j.rec.Seq}, "%s left (record %d) and still holds %s at record %d, past the deadline %s, the end of the fifth business day after %s",
+				clip(l.principal), l.seq, strings.Join(roles, ", "), j.rec.Seq, l.deadline, l.date)
 		}
 	}
 	t.leavers = keep
@@ -185,8 +185,8 @@ var ruleRegisterTimely = Rule{
 				continue
 			}
 			if roles := s.individualRoles(l.principal); len(roles) > 0 {
-				emit(Finding{Rule: RuleRegisterTimely, Records: []int64{l.seq}, msgf: "%s left (effective %s, record %d) and still holds %s when the bundle is sealed at %s, past the end of the fifth business day after (%s)",
-					args: []any{clip(l.principal), l.date, l.seq, strings.Join(roles, ", "), s.endTime, l.deadline}})
+				emit(Finding{Rule: RuleRegisterTimely, Records: []int64{l.seq}, msgf: "%s left (record %d) and still holds %s when the bundle is sealed at %s, past the deadline %s, the end of the fifth business day after %s",
+					args: []any{clip(l.principal), l.seq, strings.Join(roles, ", "), s.endTime, l.deadline, l.date}})
 			}
 		}
 	},
