@@ -59,39 +59,39 @@ func auditChange(finding int64, op, severity, reason string) string {
 func TestScenarioBOperatorCannotAuditOwnAgent(t *testing.T) {
 	o := triageDesk(t)
 	// 1. Operators are not also auditors.
-	o.refused(enforce.CodeConflictingRole)(o.proposeText("ops.dana", holderDef("triage", enforce.RoleAudit, "team:ops-triage", "assign")))
+	o.refusedSettled(enforce.CodeConflictingRole)(o.proposeText("ops.dana", holderDef("triage", enforce.RoleAudit, "team:ops-triage", "assign")))
 	// 2. An operator's own finding is not recorded.
 	notes := countType(t, exported(t, o.core), format.TypeNote)
-	o.refused(enforce.CodeRoleNotAssigned)(o.finding("ops.dana", "triage", misrouted+": a known monitoring item", "low"))
+	o.refusedSettled(enforce.CodeRoleNotAssigned)(o.finding("ops.dana", "triage", misrouted+": a known monitoring item", "low"))
 	if got := countType(t, exported(t, o.core), format.TypeNote); got != notes+1 {
 		t.Fatalf("%d notes after the refused finding, want %d", got, notes+1)
 	}
 	// 3. The auditor's finding is.
 	f := o.ok(o.finding("aud.ola", "triage", misrouted, "high")).Outcome
 	// 4. The operator cannot withdraw it.
-	o.refused(enforce.CodeRoleNotAssigned)(o.proposeText("ops.dana", auditChange(f, "withdraw", "", "a known monitoring item")))
+	o.refusedSettled(enforce.CodeRoleNotAssigned)(o.proposeText("ops.dana", auditChange(f, "withdraw", "", "a known monitoring item")))
 	// Nor can anyone but the auditor, nor the auditor without a reason or
 	// a lower severity, nor name what is no finding.
-	o.refused(enforce.CodeRoleNotAssigned)(o.proposeText("eng.erin", auditChange(f, "downgrade", "low", "fixed")))
-	o.refused(enforce.CodeEmptyReason)(o.proposeText("aud.ola", auditChange(f, "downgrade", "low", " ")))
-	o.refused(enforce.CodeInvalidControl)(o.proposeText("aud.ola", auditChange(f, "downgrade", "critical", "worse than thought")))
-	o.refused(enforce.CodeInvalidControl)(o.proposeText("aud.ola", auditChange(f-1, "withdraw", "", "not a finding")))
+	o.refusedSettled(enforce.CodeRoleNotAssigned)(o.proposeText("eng.erin", auditChange(f, "downgrade", "low", "fixed")))
+	o.refusedSettled(enforce.CodeEmptyReason)(o.proposeText("aud.ola", auditChange(f, "downgrade", "low", " ")))
+	o.refusedSettled(enforce.CodeInvalidControl)(o.proposeText("aud.ola", auditChange(f, "downgrade", "critical", "worse than thought")))
+	o.refusedSettled(enforce.CodeInvalidControl)(o.proposeText("aud.ola", auditChange(f-1, "withdraw", "", "not a finding")))
 	// 5. The auditor's downgrade, with the approver's sign-off.
 	d := o.ok(o.propose("downgrade-1", "aud.ola", []byte(auditChange(f, "downgrade", "medium", "routing table corrected on day 40; exposure bounded")), nil, ""))
 	if len(d.Requests) != 1 || d.Requests[0].Gate != enforce.GateControls {
 		t.Fatalf("the downgrade parks at %+v, want the approvers of triage", d.Requests)
 	}
-	o.refused(enforce.CodeRoleNotAssigned)(o.signoff("ops.dana", d.Requests[0], "", "fine by operations"))
-	o.refused(enforce.CodeRoleNotAssigned)(o.signoff("eng.erin", d.Requests[0], "", "fine by engineering"))
-	o.refused(enforce.CodeQuorumNotMet)(o.execute("aud.ola", "downgrade-1"))
+	o.refusedSettled(enforce.CodeRoleNotAssigned)(o.signoff("ops.dana", d.Requests[0], "", "fine by operations"))
+	o.refusedSettled(enforce.CodeRoleNotAssigned)(o.signoff("eng.erin", d.Requests[0], "", "fine by engineering"))
+	o.refusedSettled(enforce.CodeQuorumNotMet)(o.execute("aud.ola", "downgrade-1"))
 	o.ok(o.signoff("risk.ana", d.Requests[0], "", "the correction is verified"))
 	o.ok(o.execute("aud.ola", "downgrade-1"))
 	// 6. A repeated finding is a new one; the first is now medium.
 	o.ok(o.finding("aud.ola", "triage", misrouted, "low"))
-	o.refused(enforce.CodeInvalidControl)(o.proposeText("aud.ola", auditChange(f, "downgrade", "high", "back up")))
+	o.refusedSettled(enforce.CodeInvalidControl)(o.proposeText("aud.ola", auditChange(f, "downgrade", "high", "back up")))
 	o.pass("aud.ola", auditChange(f, "downgrade", "low", "no patient harmed on review"), []string{"risk.ana"})
 	o.pass("aud.ola", auditChange(f, "withdraw", "", "superseded by the ward review"), []string{"risk.ana"})
-	o.refused(enforce.CodeInvalidControl)(o.proposeText("aud.ola", auditChange(f, "withdraw", "", "again")))
+	o.refusedSettled(enforce.CodeInvalidControl)(o.proposeText("aud.ola", auditChange(f, "withdraw", "", "again")))
 	// 7. Every refusal, alert and change is in a bundle that verifies.
 	b := o.verifyExport()
 	if n := countType(t, b, format.TypeAuditFinding); n != 2 {
@@ -111,8 +111,8 @@ func TestScenarioBOperatorCannotAuditOwnAgent(t *testing.T) {
 func TestRegisterDueCountsHolidays(t *testing.T) {
 	o := triageDesk(t)
 	o.assign("triage", enforce.RoleValidate, "val.vic")
-	o.refused(enforce.CodeInvalidPolicy)(o.proposeText("ops.dana", mustJSON(format.HolidayAction{Class: format.ClassHoliday, Date: "2026-11-31", Name: "Closure"})))
-	o.refused(enforce.CodeInvalidPolicy)(o.proposeText("ops.dana", mustJSON(format.HolidayAction{Class: format.ClassHoliday, Date: "2026-11-11", Name: " "})))
+	o.refusedSettled(enforce.CodeInvalidPolicy)(o.proposeText("ops.dana", mustJSON(format.HolidayAction{Class: format.ClassHoliday, Date: "2026-11-31", Name: "Closure"})))
+	o.refusedSettled(enforce.CodeInvalidPolicy)(o.proposeText("ops.dana", mustJSON(format.HolidayAction{Class: format.ClassHoliday, Date: "2026-11-11", Name: " "})))
 	personnel := func(effective string) (*enforce.Decision, error) {
 		return o.core.Personnel(o.sign("ops.dana", &format.Statement{Purpose: format.PurposePersonnel, Subject: "val.vic", Event: "leaver", Effective: effective, Team: "validation"}))
 	}
@@ -145,7 +145,7 @@ func TestForgedOperatorAuditIsAFinding(t *testing.T) {
 	o := triageDeskIn(t, dir)
 	f := o.ok(o.finding("aud.ola", "triage", misrouted, "high")).Outcome
 	action := []byte(auditChange(f, "withdraw", "", "a known monitoring item"))
-	o.refused(enforce.CodeRoleNotAssigned)(o.propose("w-x", "ops.dana", action, nil, ""))
+	o.refusedSettled(enforce.CodeRoleNotAssigned)(o.propose("w-x", "ops.dana", action, nil, ""))
 	if res := verifyBundle(t, exported(t, o.core), o.core.Genesis()); res.Verdict != verifier.VerdictPass {
 		t.Fatalf("honest bundle: %s %+v", res.Verdict, res.Findings)
 	}
@@ -196,4 +196,15 @@ func TestRegisterDueCountsThePerson(t *testing.T) {
 		t.Fatalf("register due after the unassignment %+v, want none", due)
 	}
 	o.verifyExport()
+}
+
+// refusedSettled is refused, then waits for the refusal's alert (if any)
+// to be delivered, so that the alerter's goroutine and the test do not
+// read the test clock at once.
+func (o *org) refusedSettled(code string) func(*enforce.Decision, error) {
+	return func(d *enforce.Decision, err error) {
+		o.t.Helper()
+		wantRefusal(o.t, code, d, err)
+		o.settle()
+	}
 }
