@@ -26,6 +26,10 @@ func (c *Core) judgeRoles(a *format.Action, proposer string) (string, string) {
 	switch {
 	case a.Class == format.ClassControl || a.Class == format.ClassTeam || a.Class == format.ClassRole:
 		return c.judgeRegisterChange(a, proposer)
+	case a.Class == format.ClassAuditFinding:
+		return c.judgeAuditChange(a, proposer)
+	case a.Class == format.ClassHoliday:
+		return c.judgeHoliday(a)
 	case a.Class == format.ClassPolicy:
 		ch, err := format.DecodeChange(a, format.Strict)
 		if err != nil || !c.on(CodeRoleNotAssigned) {
@@ -75,6 +79,12 @@ func (c *Core) changeGate(a *format.Action) (*format.GateDef, int64, string) {
 	var ctls []string
 	unowned := false
 	switch a.Class {
+	case format.ClassAuditFinding:
+		// A finding is changed with its control's approver, whatever the
+		// policy gates (SPEC.md §6.11, Audit independence).
+		if ctl := c.st.auditControl(a); ctl != "" {
+			ctls = []string{ctl}
+		}
 	case format.ClassControl:
 		ch, err := format.DecodeChange(a, format.Strict)
 		if err != nil {
@@ -109,6 +119,9 @@ func (c *Core) judgeSignoffRoles(r *run, signer string) (string, string) {
 	s := c.st
 	if c.on(CodeConflictingRole) {
 		for _, ctl := range r.controls {
+			if r.class == format.ClassAuditFinding && s.holds(s.reg, signer, ctl, RoleOperate) {
+				return CodeConflictingRole, fmt.Sprintf("%s holds operate on control %s: whoever runs a control does not approve a change of a finding on it", signer, ctl)
+			}
 			for _, role := range []string{RoleBuild, RoleValidate} {
 				if s.holds(s.reg, signer, ctl, role) {
 					return CodeConflictingRole, fmt.Sprintf("%s holds %s on control %s, which run %s changes: its approval comes from someone else", signer, role, ctl, r.id)
@@ -175,6 +188,14 @@ func (c *Core) judgeExecuteRoles(r *run) (string, string) {
 			}
 		}
 		return c.judgeRegisterChange(a, r.proposer)
+	case r.class == format.ClassAuditFinding:
+		// The finding may have been withdrawn, or the proposer's roles
+		// changed, since the proposal.
+		a, err := format.ParseAction(r.action)
+		if err != nil {
+			return "", ""
+		}
+		return c.judgeAuditChange(a, r.proposer)
 	case !format.IsChangeClass(r.class):
 		return c.judgeOperate(r.class, r.proposer)
 	}
@@ -241,6 +262,9 @@ func (c *Core) controlFact(stmt format.Signed, purpose, role string) (*Decision,
 	}
 	if c.on(CodeRoleNotAssigned) && !c.st.holds(c.st.reg, p.ID, st.Control, role) {
 		return c.refuseNote(CodeRoleNotAssigned, fmt.Sprintf("%s does not hold %s on control %s: the %s is not recorded", p.ID, role, st.Control, e.typ), nil)
+	}
+	if role == RoleAudit && c.on(CodeRoleNotAssigned) && c.st.holds(c.st.reg, p.ID, st.Control, RoleOperate) {
+		return c.refuseNote(CodeRoleNotAssigned, fmt.Sprintf("%s holds operate on control %s: whoever runs a control does not audit it, and the %s is not recorded", p.ID, st.Control, e.typ), nil)
 	}
 	seqs, err := c.write(e)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"sort"
 
 	"github.com/countersign/countersign/format"
+	"github.com/countersign/countersign/internal/calendar"
 )
 
 // state is the core's own model of the log, rebuilt by replaying records.
@@ -28,8 +29,11 @@ type state struct {
 	pending    map[int64]*pendingAttempt
 	al         alertState // alerts awaiting delivery (alerts.go)
 	next       int64
-	reg        *register  // controls, teams and role assignments
-	days       *dayTotals // the daily aggregates of the current local day
+	reg        *register               // controls, teams and role assignments
+	days       *dayTotals              // the daily aggregates of the current local day
+	findings   map[int64]*auditFinding // audit_finding records by sequence number (audit.go)
+	holidays   map[calendar.Date]bool  // holidays executed (audit.go)
+	leavers    []leaver                // leaver records (personnel.go)
 	// off holds refusal checks disabled by a test (export_test.go), to
 	// show each one is load-bearing. It is empty outside tests.
 	off map[string]bool
@@ -134,7 +138,7 @@ type run struct {
 func newState(genesis format.Hash) *state {
 	return &state{genesis: genesis, principals: map[string]*principal{}, keys: map[format.Hash]*key{}, runs: map[string]*run{},
 		used: map[runKey]struct{}{}, stmts: map[format.Hash]struct{}{}, person: map[string]string{}, pending: map[int64]*pendingAttempt{},
-		off: map[string]bool{}, reg: newRegister(), days: &dayTotals{}}
+		off: map[string]bool{}, reg: newRegister(), days: &dayTotals{}, findings: map[int64]*auditFinding{}, holidays: map[calendar.Date]bool{}}
 }
 
 func (s *state) applyGenesis(g *format.Genesis) {
@@ -221,6 +225,10 @@ func (s *state) replay(line []byte) error {
 		}
 	case *format.Outcome:
 		s.applyOutcome(b)
+	case *format.AuditFinding:
+		s.findings[rec.Seq] = &auditFinding{control: b.Control, severity: b.Severity}
+	case *format.Personnel:
+		s.applyPersonnel(rec.Seq, b)
 	case *format.Attempt:
 		p := &pendingAttempt{seq: rec.Seq, actor: rec.Actor, act: b.Act, run: b.Run}
 		if st, err := format.ParseStatement(rec.Sigs[0].Stmt, format.Strict); err == nil {
@@ -285,6 +293,10 @@ func (s *state) applyChange(r *run) {
 		s.policy = p
 	case *format.ControlAction, *format.TeamAction, *format.RoleAction:
 		s.reg.apply(c)
+	case *format.AuditFindingChangeAction:
+		s.applyAuditChange(c)
+	case *format.HolidayAction:
+		s.applyHoliday(c)
 	}
 }
 

@@ -21,6 +21,12 @@ const (
 	ClassSmallOrg       = "change.small_org"
 	ClassSmallOrgReview = "change.small_org_review"
 	ClassTeam           = "change.team"
+	// ClassAuditFinding downgrades or withdraws a recorded audit finding
+	// (revision 1.2).
+	ClassAuditFinding = "change.audit_finding"
+	// ClassHoliday records a holiday for business-day counting (revision
+	// 1.2).
+	ClassHoliday = "change.holiday"
 )
 
 // IsChangeClass reports whether class is a change class.
@@ -170,6 +176,39 @@ type SmallOrgReviewAction struct {
 	NextReviewBy string `json:"next_review_by"`
 }
 
+// AuditFindingChangeAction downgrades or withdraws the audit finding
+// recorded at sequence number Finding (revision 1.2): Op is "downgrade"
+// (Severity the new, lower severity) or "withdraw" (Severity "").
+type AuditFindingChangeAction struct {
+	Class    string `json:"class"`
+	Finding  int64  `json:"finding"`
+	Op       string `json:"op"`
+	Severity string `json:"severity"`
+	Reason   string `json:"reason"`
+}
+
+// HolidayAction records Date (YYYY-MM-DD) as a holiday named Name
+// (revision 1.2): from its execution on, it is no business day.
+type HolidayAction struct {
+	Class string `json:"class"`
+	Date  string `json:"date"`
+	Name  string `json:"name"`
+}
+
+// Severities of audit findings, lowest first (SPEC.md §5).
+var Severities = []string{"low", "medium", "high", "critical"}
+
+// SeverityRank is the position of s in Severities, or -1 when it is none
+// of them.
+func SeverityRank(s string) int {
+	for i, v := range Severities {
+		if v == s {
+			return i
+		}
+	}
+	return -1
+}
+
 // changeTypes maps each change class to its action type.
 var changeTypes = map[string]func() any{
 	ClassPolicy:         func() any { return new(PolicyAction) },
@@ -180,6 +219,8 @@ var changeTypes = map[string]func() any{
 	ClassSmallOrg:       func() any { return new(SmallOrgAction) },
 	ClassSmallOrgReview: func() any { return new(SmallOrgReviewAction) },
 	ClassTeam:           func() any { return new(TeamAction) },
+	ClassAuditFinding:   func() any { return new(AuditFindingChangeAction) },
+	ClassHoliday:        func() any { return new(HolidayAction) },
 }
 
 // DecodeChange decodes the action of a change class strictly.

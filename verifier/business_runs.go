@@ -63,6 +63,9 @@ type RunState struct {
 	Control  string
 	Affected []Affected
 	Unowned  bool
+	// Audit is set for a change.audit_finding whose finding is recorded
+	// before its proposal (SPEC.md §6.11, Audit independence).
+	Audit *AuditRun
 	// Gate is the gate the run was parked at: the policy's definition when
 	// the gate record matches it, otherwise the record's own.
 	Gate    *format.Gate

@@ -805,6 +805,8 @@ func (s *State) runControls(r *RunState, a *format.Action) {
 			r.Affected = append(r.Affected, Affected{Control: id, Approvers: s.holdersOf(id, RoleApprove)})
 		}
 		r.Unowned = unowned
+	case r.Class == format.ClassAuditFinding:
+		r.Audit = s.auditRunOf(a, r.Proposer, r.ProposalSeq)
 	case r.Class == format.ClassControl:
 		ch, err := format.DecodeChange(a, modeOf(s.Lax))
 		if err != nil {

@@ -24,7 +24,7 @@ func Rules() []Rule {
 		ruleKeyEnrolment, ruleGatePolicy, ruleMakerChecker, ruleQuorum, ruleHumanSigner,
 		ruleSignatureMeaning, ruleOneRole, ruleGrant, ruleAttemptOutcome, rulePrintedName,
 		ruleControlRoles, ruleAccessAlignment, ruleRoleChangeLog, rulePolicyChange,
-		ruleAlert60s,
+		ruleAlert60s, ruleAuditIndependence, ruleRegisterTimely,
 	}
 	sort.Slice(rs, func(i, j int) bool { return rs[i].ID < rs[j].ID })
 	return rs
@@ -104,6 +104,12 @@ func runKey(id string) digest { return digestOf("countersign/v1 run\x00", []byte
 func track(j *judgement) {
 	s, rec := j.st, j.rec
 	switch b := j.body.(type) {
+	case *format.AuditFinding:
+		// Past the register's bound the finding is not kept, so no change
+		// can downgrade or withdraw it (SPEC.md §10).
+		if j.roomInRegister(1) {
+			s.auditFindings()[rec.Seq] = &auditFinding{control: b.Control, severity: b.Severity, withdrawn: -1}
+		}
 	case *format.Proposal:
 		p := &pending{seq: rec.Seq, typ: rec.Type, actor: rec.Actor, time: rec.Time}
 		key := runKey(b.Run)
@@ -262,6 +268,9 @@ func openRun(j *judgement, b *format.Proposal) *RunState {
 	}
 	cost := int64(len(b.Run) + len(b.Class) + len(r.Control))
 	switch {
+	case r.Audit != nil:
+		r.Required, r.Policy = s.controlsGate(b.Class, []Affected{{Control: r.Audit.Control, Approvers: r.Audit.Approvers}}, false)
+		cost += int64(stagesLen(r.Required.Stages))
 	case len(r.Affected) > 0:
 		r.Required, r.Policy = s.controlsGate(b.Class, r.Affected, r.Unowned)
 		cost += int64(stagesLen(r.Required.Stages))
@@ -336,6 +345,10 @@ func applyChange(j *judgement, r *RunState) {
 	switch c := ch.(type) {
 	case *format.ControlAction, *format.TeamAction, *format.RoleAction:
 		s.lastChange = &appliedChange{seq: seq, run: r.ID, change: ch, applied: applyRegister(j, r, ch)}
+	case *format.AuditFindingChangeAction:
+		applyAuditChange(j, r, c)
+	case *format.HolidayAction:
+		applyHoliday(j, c)
 	case *format.PolicyAction:
 		if policyRefused(j, c) {
 			return

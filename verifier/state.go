@@ -44,13 +44,15 @@ type State struct {
 	Runs map[string]*RunState
 
 	pending  map[int64]*pending
-	executes map[int64]*pending // accepted execute attempts not yet executed
-	overflow bool               // the open-run bound was reached
-	overkept bool               // the retained-bytes bound was reached
-	retained int64              // bytes kept for open runs (SPEC.md §10)
-	runIDs   digestSet          // every run ID proposed so far
-	acted    digestSet          // statements of accepted exercise attempts
-	alerts   *alertState        // SOD-ALERT-60S (rule_alert_60s.go)
+	executes map[int64]*pending      // accepted execute attempts not yet executed
+	overflow bool                    // the open-run bound was reached
+	overkept bool                    // the retained-bytes bound was reached
+	retained int64                   // bytes kept for open runs (SPEC.md §10)
+	runIDs   digestSet               // every run ID proposed so far
+	acted    digestSet               // statements of accepted exercise attempts
+	alerts   *alertState             // SOD-ALERT-60S (rule_alert_60s.go)
+	findings map[int64]*auditFinding // audit findings by record (rule_audit_independence.go)
+	timely   *timelyState            // SOD-REGISTER-TIMELY (rule_register_timely.go)
 	// person links principals attested to be one human (SPEC.md §6.2):
 	// a union-find forest over principal IDs.
 	person map[string]string
