@@ -462,7 +462,7 @@ func registerFindings(j *judgement, r *RunState, id string) {
 			continue
 		}
 		if r == nil { // a personnel record: reported with its duration when it ends
-			if j.on("SOD-CONTROL-ROLES.2") {
+			if j.on("SOD-CONTROL-ROLES.2") || j.on("SOD-CONTROL-ROLES.6") {
 				g.ext().pconf[id+"\x00"+u] = &pconflict{seq: j.rec.Seq, time: j.rec.Time, roles: now[u]}
 			}
 			continue
@@ -1092,6 +1092,9 @@ func endPersonnelConflicts(j *judgement, control string, gone func(unit string) 
 		}
 		pc := g.x.pconf[key]
 		delete(g.x.pconf, key)
+		if !j.on("SOD-CONTROL-ROLES.2") {
+			continue
+		}
 		if how == "" {
 			how = "record " + itoa(j.rec.Seq) + " ended it"
 		}

@@ -230,12 +230,13 @@ func applyException(j *judgement, r *RunState, c *format.ExceptionAction) bool {
 func (e *exception) cumulative() int { return e.expires.Sub(e.chain) + 1 }
 
 // conflictActs judges an act on a control by a member of a unit in
-// conflict there that no exception now covers, where an exception or a
-// small-organisation exception would cover it but is not in force
+// conflict there that no exception now covers: a conflict a personnel
+// record started (SOD-CONTROL-ROLES.6), or one an exception or a
+// small-organisation exception would cover but is not in force
 // (SOD-EXCEPTION.8, SOD-SMALL-ORG.4): the act is a conflict act.
 func conflictActs(j *judgement) {
 	s := j.st
-	if s.Reg.x == nil || len(s.Reg.x.excepts) == 0 && len(s.Reg.x.smallOrgs) == 0 {
+	if s.Reg.x == nil || len(s.Reg.x.excepts) == 0 && len(s.Reg.x.smallOrgs) == 0 && len(s.Reg.x.pconf) == 0 {
 		return
 	}
 	actor := j.rec.Actor
@@ -280,6 +281,9 @@ func conflictActs(j *judgement) {
 		for _, u := range sortedKeys(units) {
 			if !memberOf(s, u, who) || s.covered(ctl, u, units[u], t) {
 				continue
+			}
+			if pc := s.Reg.x.pconf[ctl+"\x00"+u]; pc != nil && j.on("SOD-CONTROL-ROLES.6") {
+				j.emitf(RuleControlRoles, []int64{pc.seq, act}, "record %d is an act on control %s by a member of %s, in a conflict on it that personnel record %d started and nothing has resolved or excepted", act, ctl, unitText(u), pc.seq)
 			}
 			lapsedCover(j, ctl, u, units[u], t, act)
 		}

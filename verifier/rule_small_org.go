@@ -58,6 +58,9 @@ var ruleSmallOrg = Rule{
 			}
 		}
 		for _, key := range sortedKeys(s.Reg.x.pconf) {
+			if off["SOD-CONTROL-ROLES.2"] {
+				break
+			}
 			pc := s.Reg.x.pconf[key]
 			c, unit, _ := cutKey(key)
 			emit(Finding{Rule: RuleControlRoles, Records: []int64{pc.seq}, msgf: "personnel record %d left %s holding roles %v on control %s from %s, still at the end of the bundle sealed at %s (%s)", args: []any{pc.seq, unitText(unit), pc.roles, c, pc.time, s.endTime, span(pc.time, s.endTime)}})
