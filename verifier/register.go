@@ -821,6 +821,7 @@ type exception struct {
 	proposal            int64
 	risk                string
 	chain               calendar.Date // the first starts of its chain of renewals
+	done                bool          // its expiry has been judged (SOD-EXCEPTION.11)
 }
 
 // smallOrg is one executed change.small_org that took effect.
@@ -848,6 +849,7 @@ type extra struct {
 	excepts   []*exception
 	smallOrgs []*smallOrg
 	pconf     map[string]*pconflict // control+"\x00"+unit
+	expiring  time.Time             // the earliest end of an exception whose expiry is not yet judged
 }
 
 func (g *Register) ext() *extra {

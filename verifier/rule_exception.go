@@ -21,6 +21,7 @@ var ruleException = Rule{
 	check: func(j *judgement) {
 		s := j.st
 		conflictActs(j)
+		expiredConflicts(j)
 		if a, r := acceptedSignoff(j); a != nil && r.Action != nil {
 			switch r.Class {
 			case format.ClassException:
@@ -55,6 +56,7 @@ var ruleException = Rule{
 			}
 		}
 	},
+	end: expiredAtEnd,
 }
 
 // excRun is what a change.exception run's sign-offs showed: the accepted
@@ -219,6 +221,9 @@ func applyException(j *judgement, r *RunState, c *format.ExceptionAction) bool {
 	}
 	x := s.Reg.ext()
 	x.excepts = append(x.excepts, e)
+	if x.expiring.IsZero() || e.until.Before(x.expiring) {
+		x.expiring = e.until
+	}
 	endPersonnelConflicts(j, c.Control, func(u string) bool {
 		return u == unit && subset(s.conflicts(c.Control)[u], e.roles)
 	}, "exception "+clip(c.Exception)+" of record "+itoa(j.rec.Seq)+" covers it")
@@ -317,6 +322,52 @@ func lapsedCover(j *judgement, control, unit string, roles []string, t time.Time
 	for _, o := range x.smallOrgs {
 		if o.control == control && subset(roles, o.roles) && j.on("SOD-SMALL-ORG.4") {
 			j.emitf(RuleSmallOrg, []int64{o.seq, act}, "record %d is an act on control %s by %s while it holds roles %v, and small-organisation exception %s no longer covers it", act, control, unitText(unit), roles, clip(o.id))
+		}
+	}
+}
+
+// expiredConflicts judges, at the first record at or past an exception's
+// end, whether the conflict it covered is still there with nothing else
+// covering it (SOD-EXCEPTION.11): roles combined past the exception's
+// last day.
+func expiredConflicts(j *judgement) {
+	x := j.st.Reg.x
+	t := j.at()
+	if x == nil || x.expiring.IsZero() || t.Before(x.expiring) {
+		return
+	}
+	x.expiring = time.Time{}
+	for _, e := range x.excepts {
+		if e.done {
+			continue
+		}
+		if t.Before(e.until) {
+			if x.expiring.IsZero() || e.until.Before(x.expiring) {
+				x.expiring = e.until
+			}
+			continue
+		}
+		e.done = true
+		if roles, ok := j.st.conflicts(e.control)[e.holder]; ok && subset(roles, e.roles) && !j.st.covered(e.control, e.holder, roles, t) && j.on("SOD-EXCEPTION.11") {
+			j.emitf(RuleException, []int64{e.seq, j.rec.Seq}, "exception %s ended at %s, and %s still holds roles %v on control %s at record %d", clip(e.id), format.FormatTime(e.until), unitText(e.holder), roles, e.control, j.rec.Seq)
+		}
+	}
+}
+
+// expiredAtEnd is SOD-EXCEPTION.11 at the end of the bundle: an exception
+// whose end the final seal's time reaches, its conflict still there.
+func expiredAtEnd(s *State, off map[string]bool, emit func(Finding)) {
+	x := s.Reg.x
+	end, err := format.ParseTime(s.endTime)
+	if x == nil || err != nil || off["SOD-EXCEPTION.11"] {
+		return
+	}
+	for _, e := range x.excepts {
+		if e.done || end.Before(e.until) {
+			continue
+		}
+		if roles, ok := s.conflicts(e.control)[e.holder]; ok && subset(roles, e.roles) && !s.covered(e.control, e.holder, roles, end) {
+			emit(Finding{Rule: RuleException, Records: []int64{e.seq}, msgf: "exception %s ended at %s, and %s still holds roles %v on control %s when the bundle is sealed at %s", args: []any{clip(e.id), format.FormatTime(e.until), unitText(e.holder), roles, e.control, s.endTime}})
 		}
 	}
 }
