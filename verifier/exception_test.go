@@ -1,6 +1,8 @@
 package verifier
 
 import (
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -72,6 +74,49 @@ func TestQuarter(t *testing.T) {
 		}
 		if got := d.AddMonths(maxMonths).String(); got != want {
 			t.Errorf("%s + 3 months = %s, want %s", from, got, want)
+		}
+	}
+}
+
+// The change log lists reporting lines, exceptions with the cumulative
+// duration of their chain of renewals, and personnel moves, each with
+// whether it took effect.
+func TestChangeLogExceptions(t *testing.T) {
+	line := func(c *Change) string {
+		switch c.Kind {
+		case ChangeReportingLine:
+			return "line " + c.Holder + " " + c.Manager
+		case ChangeException:
+			return "exception " + c.Exception + " " + c.Holder + " " + c.Control + " " + strings.Join(c.Roles, ",") + " " + c.Starts + ".." + c.Expires + " " + strconv.Itoa(c.Cumulative) + " from " + c.ChainStarts
+		case ChangePersonnel:
+			return "personnel " + c.Holder + " " + c.Event + " " + c.Team
+		case ChangeSmallOrg, ChangeSmallOrgReview:
+			return c.Kind + " " + c.Exception + " " + c.Op + " " + c.Expires
+		}
+		return ""
+	}
+	for name, want := range map[string][]string{
+		"exc-renewed": {"line eng.sam risk.ana true", "line val.vic risk.ana true", "line risk.ana ops.dana true", "line risk.ben ops.dana true",
+			"exception exc-1 eng.sam risk-limit build,validate 2026-12-14..2027-03-13 90 from 2026-12-14 true",
+			"exception exc-2 eng.sam risk-limit build,validate 2027-03-14..2027-06-11 180 from 2026-12-14 true"},
+		"exc-renewal-same-risk": {"line eng.sam risk.ana true", "line val.vic risk.ana true", "line risk.ana ops.dana true", "line risk.ben ops.dana true",
+			"exception exc-1 eng.sam risk-limit build,validate 2026-12-14..2027-03-13 90 from 2026-12-14 true",
+			"exception exc-2 eng.sam risk-limit build,validate 2027-03-14..2027-06-11 0 from  false"},
+		"exc-cyclic-reporting-line": {"line eng.sam risk.ana true", "line val.vic risk.ana true", "line risk.ana ops.dana true", "line risk.ben ops.dana true",
+			"line ops.dana eng.sam false"},
+		"exc-mover-conflict": {"line eng.sam risk.ana true", "line val.vic risk.ana true", "line risk.ana ops.dana true", "line risk.ben ops.dana true",
+			"personnel val.vic mover risk-team true", "personnel val.vic mover  true"},
+		"small-org-missed-review": {"small-org small-1  2027-02-28 true", "small-org-review small-1 continue 2027-05-31 false"},
+	} {
+		_, changes, _ := collect(t, vectorBundle(t, name), UnsafeNoTrust(), Options{})
+		var got []string
+		for _, c := range changes {
+			if l := line(c); l != "" {
+				got = append(got, l+" "+strconv.FormatBool(c.Applied))
+			}
+		}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("%s: change log:\n%s\nwant:\n%s", name, strings.Join(got, "\n"), strings.Join(want, "\n"))
 		}
 	}
 }
