@@ -143,9 +143,13 @@ type ReportingLineAction struct {
 
 // ExceptionAction grants a time-limited exception to role segregation.
 type ExceptionAction struct {
-	Class          string   `json:"class"`
-	Exception      string   `json:"exception"`
-	Holder         string   `json:"holder"`
+	Class     string `json:"class"`
+	Exception string `json:"exception"`
+	Holder    string `json:"holder"`
+	// Beneficiary (revision 1.2, optional) is the principal who asked for
+	// the exception and answers for its use; absent or "" means the holder
+	// (for a team holder, its accountable human).
+	Beneficiary    string   `json:"beneficiary,omitempty"`
 	Control        string   `json:"control"`
 	Roles          []string `json:"roles"`
 	RiskAssessment string   `json:"risk_assessment"`

@@ -76,6 +76,10 @@ type RunState struct {
 	// or "checker".
 	Roles map[string]string
 
+	// exc, for a change.exception run: what its sign-offs showed
+	// (SOD-EXCEPTION.3, .7).
+	exc *excRun
+
 	cost     int64  // bytes counted against the retained bound
 	declared string // the beneficiary the proposal declares (clipped)
 }

@@ -11,6 +11,7 @@ import (
 	_ "time/tzdata" // the zone data every verifier uses, whatever the machine has (SPEC.md §6.11)
 
 	"github.com/countersign/countersign/format"
+	"github.com/countersign/countersign/internal/calendar"
 )
 
 // This file is the register of control ownership (SPEC.md §6.11): the
@@ -95,6 +96,8 @@ type Register struct {
 	day       string
 	daily     map[dailyKey]*big.Rat
 	dailyFull bool
+	// reporting lines, exceptions, personnel conflicts (issue 14)
+	x *extra
 }
 
 type dailyKey struct{ principal, class, currency string }
@@ -490,9 +493,19 @@ func registerFindings(j *judgement, r *RunState, id string) {
 	}
 	sort.Strings(units)
 	next := map[string]bool{}
+	t := j.at()
 	for _, u := range units {
 		next[u] = true
-		if !before[u] && j.on("SOD-CONTROL-ROLES.2") {
+		if before[u] || s.covered(id, u, now[u], t) {
+			continue
+		}
+		if r == nil { // a personnel record: reported with its duration when it ends
+			if j.on("SOD-CONTROL-ROLES.2") || j.on("SOD-CONTROL-ROLES.6") {
+				g.ext().pconf[id+"\x00"+u] = &pconflict{seq: j.rec.Seq, time: j.rec.Time, roles: now[u]}
+			}
+			continue
+		}
+		if j.on("SOD-CONTROL-ROLES.2") {
 			kind, who := "person", u[2:]
 			if u[0] == 't' {
 				kind = "team"
@@ -500,6 +513,7 @@ func registerFindings(j *judgement, r *RunState, id string) {
 			j.emitf(RuleControlRoles, []int64{r.ProposalSeq, j.rec.Seq}, "run %s leaves %s %s holding roles %v on control %s: one unit holds two roles on one control", r.ID, kind, clip(who), now[u], id)
 		}
 	}
+	endPersonnelConflicts(j, id, func(unit string) bool { return !next[unit] }, "")
 	if len(next) == 0 {
 		delete(g.conflict, id)
 	} else {
@@ -573,8 +587,12 @@ func (s *State) localDay(t string) string {
 type appliedChange struct {
 	seq     int64
 	run     string
-	change  any // *format.ControlAction, *format.TeamAction or *format.RoleAction
+	change  any // a change action, or *format.Personnel
 	applied bool
+	// for an exception: the days of its chain of renewals, inclusive,
+	// and the chain's first day
+	cumulative int
+	chain      string
 }
 
 // Affected is a control a change.policy or change.control run changes,
@@ -819,3 +837,327 @@ func (s *State) runControls(r *RunState, a *format.Action) {
 }
 
 func strconvQuote(s string) string { return strconv.Quote(s) }
+
+// Reporting lines, personnel, exceptions and the small-organisation
+// exception (SPEC.md §6.11, revision 1.2, issue 14).
+
+// line is one principal's manager, as the last executed
+// change.reporting_line for it set it.
+type line struct {
+	manager  string
+	seq      int64  // the execution that set it
+	time     string // that execution's record time
+	proposer string // the proposer of that change
+}
+
+// exception is one executed change.exception that took effect.
+type exception struct {
+	id, control, holder string // holder as a unit: "p:"+person or "t:"+team
+	holderID            string
+	roles               []string
+	starts, expires     calendar.Date
+	from, until         time.Time // starts' start and expires' end, local
+	seq                 int64     // its execution
+	proposal            int64
+	risk                string
+	chain               calendar.Date // the first starts of its chain of renewals
+	done                bool          // its expiry has been judged (SOD-EXCEPTION.11)
+}
+
+// smallOrg is one executed change.small_org that took effect.
+type smallOrg struct {
+	id, control string
+	roles       []string
+	seq         int64
+	reviewBy    calendar.Date
+	deadline    time.Time // reviewBy's end, local
+	lapsed      bool
+	ended       bool
+}
+
+// pconflict is a conflict a personnel record started, not covered: its
+// start, reported with its duration when it ends.
+type pconflict struct {
+	seq   int64
+	time  string
+	roles []string
+}
+
+// extra is the part of the register issue 14 adds.
+type extra struct {
+	lines     map[string]*line
+	excepts   []*exception
+	smallOrgs []*smallOrg
+	pconf     map[string]*pconflict // control+"\x00"+unit
+	expiring  time.Time             // the earliest end of an exception whose expiry is not yet judged
+}
+
+func (g *Register) ext() *extra {
+	if g.x == nil {
+		g.x = &extra{lines: map[string]*line{}, pconf: map[string]*pconflict{}}
+	}
+	return g.x
+}
+
+// Manager returns principal's manager at this point, or "".
+func (g *Register) Manager(principal string) string {
+	if g.x == nil || g.x.lines[principal] == nil {
+		return ""
+	}
+	return g.x.lines[principal].manager
+}
+
+// chainAbove returns the managers above principal, nearest first, and the
+// lines that link them (SPEC.md §6.11, Reporting lines). The walk stops at
+// a principal seen before, so it ends even on a forged cycle.
+func (g *Register) chainAbove(principal string) ([]string, []*line) {
+	var ups []string
+	var links []*line
+	seen := map[string]bool{principal: true}
+	for p := principal; ; {
+		l := g.ext().lines[p]
+		if l == nil || l.manager == "" || seen[l.manager] {
+			return ups, links
+		}
+		ups, links = append(ups, l.manager), append(links, l)
+		seen[l.manager] = true
+		p = l.manager
+	}
+}
+
+// above reports whether a's person is above h in the reporting lines, and
+// the line of the chain set last (when a became above h).
+func (s *State) above(a, h string) (bool, *line) {
+	ups, links := s.Reg.chainAbove(h)
+	var last *line
+	who := s.PersonOf(a)
+	for i, u := range ups {
+		if last == nil || links[i].seq > last.seq {
+			last = links[i]
+		}
+		if s.PersonOf(u) == who {
+			return true, last
+		}
+	}
+	return false, nil
+}
+
+// lineProblem says why a change.reporting_line cannot be applied, or "".
+func (s *State) lineProblem(c *format.ReportingLineAction) string {
+	switch {
+	case s.Principals[c.Principal] == nil:
+		return "principal " + clip(c.Principal) + " is not enrolled"
+	case c.Manager == "":
+		return ""
+	case s.Principals[c.Manager] == nil:
+		return "manager " + clip(c.Manager) + " is not enrolled"
+	case s.PersonOf(c.Manager) == s.PersonOf(c.Principal):
+		return "it makes " + c.Principal + " their own manager"
+	}
+	if ok, _ := s.above(c.Principal, c.Manager); ok {
+		return "it makes a cycle: " + c.Principal + " is already above " + c.Manager
+	}
+	return ""
+}
+
+// exceptionHolder resolves a change.exception's holder: a principal
+// enrolled, else a team of the register. It returns the unit key and the
+// principal the gate's pool is resolved above (a team's accountable
+// human), or "" when the holder is neither.
+func (s *State) exceptionHolder(holder string) (unit, anchor string) {
+	if s.Principals[holder] != nil {
+		return "p:" + s.PersonOf(holder), holder
+	}
+	if t := s.Reg.Teams[holder]; t != nil {
+		return "t:" + holder, t.Accountable
+	}
+	return "", ""
+}
+
+// beneficiaryOf is the exception's beneficiary: its member, or the holder
+// (a team's accountable human) when absent or "".
+func (s *State) beneficiaryOf(c *format.ExceptionAction) string {
+	if c.Beneficiary != "" {
+		return c.Beneficiary
+	}
+	_, anchor := s.exceptionHolder(c.Holder)
+	return anchor
+}
+
+// exceptionGate is the gate of a change.exception run (SPEC.md §6.11,
+// Exceptions): one stage whose pool is every principal above the holder
+// at the proposal.
+func (s *State) exceptionGate(c *format.ExceptionAction) *format.GateDef {
+	_, anchor := s.exceptionHolder(c.Holder)
+	pool := []string{}
+	if anchor != "" {
+		ups, _ := s.Reg.chainAbove(anchor)
+		pool = append(pool, ups...)
+		sort.Strings(pool)
+	}
+	return &format.GateDef{Class: format.ClassException, Gate: "exception", Stages: []format.Stage{
+		{Stage: 1, N: 1, Pool: pool, Meaning: format.MeaningApproval, Human: true, PoolAbove: anchor}}}
+}
+
+// rolesValid reports whether roles are at least two distinct roles of the
+// five.
+func rolesValid(roles []string) bool {
+	if len(roles) < 2 {
+		return false
+	}
+	for i, r := range roles {
+		if !knownRole(r) || slices.Contains(roles[:i], r) {
+			return false
+		}
+	}
+	return true
+}
+
+func subset(a, b []string) bool {
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			return false
+		}
+	}
+	return true
+}
+
+// at is the time of the record judged, as a time (zero when it is not
+// one).
+func (j *judgement) at() time.Time {
+	t, _ := format.ParseTime(j.rec.Time)
+	return t
+}
+
+// covered reports whether an exception in force at t covers unit's
+// conflict of roles on control (SPEC.md §6.11, Exceptions): an exception
+// of exactly that holder on that control naming every role, between its
+// starts and the end of its expires day, or a small-organisation exception
+// on that control naming every role, not lapsed nor ended.
+func (s *State) covered(control, unit string, roles []string, t time.Time) bool {
+	if s.Reg.x == nil {
+		return false
+	}
+	for _, e := range s.Reg.x.excepts {
+		if e.control == control && e.holder == unit && subset(roles, e.roles) && !t.Before(e.from) && t.Before(e.until) {
+			return true
+		}
+	}
+	for _, o := range s.Reg.x.smallOrgs {
+		if o.control == control && !o.lapsed && !o.ended && subset(roles, o.roles) && t.Before(o.deadline) {
+			return true
+		}
+	}
+	return false
+}
+
+// humansHolding counts the distinct persons enrolled as human that hold
+// any role on any control (SPEC.md §6.11, Small organisation).
+func (s *State) humansHolding() int {
+	who := map[string]bool{}
+	for k := range s.Reg.Roles {
+		for _, p := range s.holdersOf(k.control, k.role) {
+			if s.isHuman(p) {
+				who[s.PersonOf(p)] = true
+			}
+		}
+	}
+	return len(who)
+}
+
+// applyPersonnel applies a personnel record's membership change (SPEC.md
+// §6.9, §6.11): a joiner joins its team, a mover leaves every team and
+// joins its team, a leaver leaves every team. A team not in the register
+// is joined by no one.
+func applyPersonnel(j *judgement, p *format.Personnel) bool {
+	s := j.st
+	g := s.Reg
+	if s.Principals[p.Principal] == nil {
+		return false
+	}
+	switch p.Event {
+	case "joiner", "mover", "leaver":
+	default:
+		return false
+	}
+	touched := map[string]bool{}
+	mark := func(team string) {
+		for k, hs := range g.Roles {
+			for _, h := range hs {
+				if h.Team == team || h.Principal == p.Principal {
+					touched[k.control] = true
+				}
+			}
+		}
+	}
+	if p.Event != "joiner" {
+		for id, t := range g.Teams {
+			if i := slices.Index(t.Members, p.Principal); i >= 0 {
+				mark(id)
+				nt := *t
+				nt.Members = slices.Delete(slices.Clone(t.Members), i, i+1)
+				g.Teams[id] = &nt
+				g.entries--
+			}
+		}
+	}
+	if t := g.Teams[p.Team]; p.Event != "leaver" && t != nil && !slices.Contains(t.Members, p.Principal) && j.roomInRegister(1) {
+		mark(p.Team)
+		nt := *t
+		nt.Members = append(slices.Clone(t.Members), p.Principal)
+		g.Teams[p.Team] = &nt
+	}
+	ids := make([]string, 0, len(touched))
+	for id := range touched {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		registerFindings(j, nil, id)
+	}
+	return true
+}
+
+// endPersonnelConflicts reports the personnel conflicts on control that
+// end here (gone(unit)), each with its duration (SOD-CONTROL-ROLES.2),
+// citing the personnel record that started it. how says what ended it
+// when it is not the register change itself.
+func endPersonnelConflicts(j *judgement, control string, gone func(unit string) bool, how string) {
+	g := j.st.Reg
+	if g.x == nil || len(g.x.pconf) == 0 {
+		return
+	}
+	for _, key := range sortedKeys(g.x.pconf) {
+		c, unit, _ := strings.Cut(key, "\x00")
+		if c != control || !gone(unit) {
+			continue
+		}
+		pc := g.x.pconf[key]
+		delete(g.x.pconf, key)
+		if !j.on("SOD-CONTROL-ROLES.2") {
+			continue
+		}
+		if how == "" {
+			how = "record " + itoa(j.rec.Seq) + " ended it"
+		}
+		j.emitf(RuleControlRoles, []int64{pc.seq}, "personnel record %d left %s holding roles %v on control %s from %s until %s (%s): %s", pc.seq, unitText(unit), pc.roles, control, pc.time, j.rec.Time, span(pc.time, j.rec.Time), how)
+	}
+}
+
+// unitText names a conflict unit for a message.
+func unitText(unit string) string {
+	if strings.HasPrefix(unit, "t:") {
+		return "team " + clip(unit[2:])
+	}
+	return "person " + clip(strings.TrimPrefix(unit, "p:"))
+}
+
+// span is the duration from one record time to another, as text.
+func span(from, to string) string {
+	a, err1 := format.ParseTime(from)
+	b, err2 := format.ParseTime(to)
+	if err1 != nil || err2 != nil {
+		return "duration unknown"
+	}
+	return b.Sub(a).String()
+}

@@ -136,7 +136,7 @@ var ruleAlert60s = Rule{
 				a.expect = &alertable{act: b.Attempt, decided: j.rec.Seq, time: j.att.time, actor: j.att.actor, byOutcome: true}
 			}
 		case *format.Note:
-			if alertCode(b.Code) {
+			if alertCode(b.Code) || b.Code == "personnel-conflict" {
 				a.expect = &alertable{act: j.rec.Seq, decided: j.rec.Seq, time: j.rec.Time}
 			}
 		}

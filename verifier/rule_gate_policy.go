@@ -140,7 +140,7 @@ func sameStages(a, b []format.Stage) bool {
 	}
 	for i := range a {
 		x, y := a[i], b[i]
-		if x.Stage != y.Stage || x.N != y.N || x.Meaning != y.Meaning || x.Human != y.Human || !slices.Equal(x.Pool, y.Pool) {
+		if x.Stage != y.Stage || x.N != y.N || x.Meaning != y.Meaning || x.Human != y.Human || x.PoolAbove != y.PoolAbove || !slices.Equal(x.Pool, y.Pool) {
 			return false
 		}
 		if (x.PoolRole == nil) != (y.PoolRole == nil) || x.PoolRole != nil && *x.PoolRole != *y.PoolRole {

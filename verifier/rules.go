@@ -24,7 +24,7 @@ func Rules() []Rule {
 		ruleKeyEnrolment, ruleGatePolicy, ruleMakerChecker, ruleQuorum, ruleHumanSigner,
 		ruleSignatureMeaning, ruleOneRole, ruleGrant, ruleAttemptOutcome, rulePrintedName,
 		ruleControlRoles, ruleAccessAlignment, ruleRoleChangeLog, rulePolicyChange,
-		ruleAlert60s, ruleAuditIndependence, ruleRegisterTimely,
+		ruleAlert60s, ruleAuditIndependence, ruleRegisterTimely, ruleException, ruleSmallOrg,
 	}
 	sort.Slice(rs, func(i, j int) bool { return rs[i].ID < rs[j].ID })
 	return rs
@@ -204,6 +204,11 @@ func track(j *judgement) {
 				s.executes[a.seq] = a
 			}
 		}
+	case *format.Personnel:
+		s.lastChange = &appliedChange{seq: rec.Seq, change: b, applied: applyPersonnel(j, b)}
+		if s.lastChange.applied {
+			headcount(j, []int64{rec.Seq})
+		}
 	case *format.Execution:
 		delete(s.executes, b.Attempt)
 		r := j.run
@@ -274,6 +279,15 @@ func openRun(j *judgement, b *format.Proposal) *RunState {
 	case len(r.Affected) > 0:
 		r.Required, r.Policy = s.controlsGate(b.Class, r.Affected, r.Unowned)
 		cost += int64(stagesLen(r.Required.Stages))
+	case b.Class == format.ClassException && r.Action != nil:
+		if ch, err := format.DecodeChange(r.Action, modeOf(s.Lax)); err == nil {
+			r.Required = s.exceptionGate(ch.(*format.ExceptionAction))
+			r.Policy = 0
+			if s.Policy != nil {
+				r.Policy = s.Policy.Version
+			}
+			cost += int64(stagesLen(r.Required.Stages))
+		}
 	default:
 		if g := s.resolvePools(r.Required); g != r.Required {
 			r.Required = g
@@ -345,10 +359,31 @@ func applyChange(j *judgement, r *RunState) {
 	switch c := ch.(type) {
 	case *format.ControlAction, *format.TeamAction, *format.RoleAction:
 		s.lastChange = &appliedChange{seq: seq, run: r.ID, change: ch, applied: applyRegister(j, r, ch)}
+		if s.lastChange.applied {
+			headcount(j, []int64{r.ProposalSeq, seq})
+		}
 	case *format.AuditFindingChangeAction:
 		applyAuditChange(j, r, c)
 	case *format.HolidayAction:
 		applyHoliday(j, c)
+	case *format.ReportingLineAction:
+		ok := s.lineProblem(c) == "" || !j.on("SOD-EXCEPTION.1")
+		x := s.Reg.ext()
+		if ok && x.lines[c.Principal] == nil {
+			ok = j.roomInRegister(1)
+		}
+		if ok {
+			x.lines[c.Principal] = &line{manager: c.Manager, seq: seq, time: j.rec.Time, proposer: r.Proposer}
+		}
+		s.lastChange = &appliedChange{seq: seq, run: r.ID, change: ch, applied: ok}
+	case *format.ExceptionAction:
+		s.lastChange = &appliedChange{seq: seq, run: r.ID, change: ch, applied: applyException(j, r, c)}
+		if s.lastChange.applied {
+			e := s.Reg.x.excepts[len(s.Reg.x.excepts)-1]
+			s.lastChange.cumulative, s.lastChange.chain = e.cumulative(), e.chain.String()
+		}
+	case *format.SmallOrgAction, *format.SmallOrgReviewAction:
+		s.lastChange = &appliedChange{seq: seq, run: r.ID, change: ch, applied: applySmallOrg(j, ch)}
 	case *format.PolicyAction:
 		if policyRefused(j, c) {
 			return

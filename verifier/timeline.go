@@ -222,6 +222,15 @@ const (
 	ChangeControl = "control"
 	ChangeTeam    = "team"
 	ChangeRole    = "role"
+	// ChangeReportingLine, ChangeException, ChangeSmallOrg,
+	// ChangeSmallOrgReview: the execution of a change.reporting_line,
+	// change.exception, change.small_org or change.small_org_review run;
+	// ChangePersonnel: a personnel record (SPEC.md §6.9, §6.11).
+	ChangeReportingLine  = "reporting-line"
+	ChangeException      = "exception"
+	ChangeSmallOrg       = "small-org"
+	ChangeSmallOrgReview = "small-org-review"
+	ChangePersonnel      = "personnel"
 )
 
 // Change is one change to who the principals are, which keys are in force,
@@ -254,6 +263,26 @@ type Change struct {
 	// puts in the register, as the action states them.
 	ControlDef *format.ControlAction `json:"control_def,omitempty"`
 	TeamDef    *format.TeamAction    `json:"team_def,omitempty"`
+	// Manager, for a reporting-line change, is the manager set ("" for
+	// none; Holder is the principal). Event and Effective, for a
+	// personnel record, are its event and date (Holder the principal,
+	// Team the team joined).
+	Manager   string `json:"manager,omitempty"`
+	Event     string `json:"event,omitempty"`
+	Effective string `json:"effective,omitempty"`
+	// Exception, Beneficiary, Roles, Starts and Expires, for an
+	// exception (Holder its holder) or a small-organisation exception
+	// (Expires its review date) or review (Expires the next review date,
+	// Op its outcome), as the action states them; Cumulative, for an
+	// exception that took effect, the days of its chain of renewals
+	// inclusive, from ChainStarts.
+	Exception   string   `json:"exception,omitempty"`
+	Beneficiary string   `json:"beneficiary,omitempty"`
+	Roles       []string `json:"roles,omitempty"`
+	Starts      string   `json:"starts,omitempty"`
+	Expires     string   `json:"expires,omitempty"`
+	Cumulative  int      `json:"cumulative_days,omitempty"`
+	ChainStarts string   `json:"chain_starts,omitempty"`
 	// Applied is set when the verifier's state took the change: it is in
 	// force from this record on. A change that is not applied is what a
 	// record claims, refused by a check its findings name.
@@ -626,6 +655,12 @@ func (t *timeline) change(it *item, ok bool, s *State) {
 		}
 		c.Applied = ok && it.effect != nil && s.LogKey != nil && s.LogKey.EnrolledAt == it.pos
 		emit(c)
+	case *format.Personnel:
+		c := &Change{RecordStatus: t.status(it, ok), Kind: ChangePersonnel, Holder: b.Principal, Team: b.Team, Event: b.Event, Effective: b.Effective}
+		if lc := s.lastChange; lc != nil && lc.seq == it.pos {
+			c.Applied = lc.applied
+		}
+		emit(c)
 	case *format.Proposal:
 		if b.Class == format.ClassPolicy && len(t.policy) < t.lim.open {
 			t.policy[b.Run] = true
@@ -650,6 +685,15 @@ func (t *timeline) change(it *item, ok bool, s *State) {
 				c.Kind, c.Team, c.TeamDef = ChangeTeam, d.Team, d
 			case *format.RoleAction:
 				c.Kind, c.Control, c.Role, c.Holder, c.Team, c.Op, c.Justification = ChangeRole, d.Control, d.Role, d.Principal, d.Team, d.Op, d.Justification
+			case *format.ReportingLineAction:
+				c.Kind, c.Holder, c.Manager = ChangeReportingLine, d.Principal, d.Manager
+			case *format.ExceptionAction:
+				c.Kind, c.Exception, c.Holder, c.Beneficiary, c.Control, c.Roles, c.Starts, c.Expires = ChangeException, d.Exception, d.Holder, d.Beneficiary, d.Control, d.Roles, d.Starts, d.Expires
+				c.Cumulative, c.ChainStarts = lc.cumulative, lc.chain
+			case *format.SmallOrgAction:
+				c.Kind, c.Exception, c.Control, c.Roles, c.Expires = ChangeSmallOrg, d.Exception, d.Control, d.Roles, d.ReviewBy
+			case *format.SmallOrgReviewAction:
+				c.Kind, c.Exception, c.Op, c.Expires = ChangeSmallOrgReview, d.Exception, d.Outcome, d.NextReviewBy
 			}
 			emit(c)
 			return
