@@ -10,7 +10,6 @@ import (
 
 	"github.com/countersign/countersign/internal/display"
 	"github.com/countersign/countersign/tui"
-	"github.com/countersign/countersign/verifier"
 )
 
 // runBrowse opens the terminal browser on a bundle file. It draws on
@@ -27,25 +26,13 @@ func runBrowse(ctx context.Context, e *env, args []string) int {
 	if len(pos) != 1 {
 		return e.usageError("browse", "browse takes exactly one BUNDLE file; got %d arguments", len(pos))
 	}
-	pinned := flagSet(fs, "trust")
-	var cfg tui.Config
-	switch {
-	case pinned && *unsafe:
-		return e.usageError("browse", "--trust and --unsafe-no-trust exclude each other")
-	case pinned:
-		fp, code := e.readFingerprint(*trustArg)
-		if code != 0 {
-			return code
-		}
-		t, err := verifier.PinGenesis(fp)
-		if err != nil {
-			return e.usageError("browse", "--trust: %s", display.Escape(err.Error()))
-		}
-		cfg.Trust, cfg.TrustMode = t, tui.TrustPinned
-	case *unsafe:
-		cfg.Trust, cfg.TrustMode = verifier.UnsafeNoTrust(), tui.TrustUnsafe
-	default:
-		return e.usageError("browse", "browse needs --trust FP (the genesis hash obtained out of band) or, to check integrity only, --unsafe-no-trust")
+	trust, mode, code := e.trustFlags("browse", flagSet(fs, "trust"), *trustArg, *unsafe, "browse needs --trust FP (the genesis hash obtained out of band) or, to check integrity only, --unsafe-no-trust")
+	if code != 0 {
+		return code
+	}
+	cfg := tui.Config{Trust: trust, TrustMode: tui.TrustUnsafe}
+	if mode == trustPinned {
+		cfg.TrustMode = tui.TrustPinned
 	}
 	if pos[0] == "-" {
 		return e.usageError("browse", "browse reads a file, not stdin: it moves about in the bundle (use countersign verify - for a stream)")

@@ -77,7 +77,7 @@ func runInspect(ctx context.Context, e *env, args []string) int {
 	var trust verifier.Trust
 	var mode trustMode
 	if *runs || selectRun {
-		trust, mode, code = e.runsTrust(flagSet(fs, "trust"), *trustArg, *unsafe)
+		trust, mode, code = e.trustFlags("inspect", flagSet(fs, "trust"), *trustArg, *unsafe, "inspect --runs needs --trust FP, or --unsafe-no-trust to read an unauthenticated bundle: approvals from an unauthenticated bundle are not facts")
 		if code != 0 {
 			return code
 		}

@@ -231,25 +231,9 @@ func runRegister(ctx context.Context, e *env, args []string) int {
 			return e.usageError("register", "--at needs a time of the form 2026-11-02T09:00:00.000Z (UTC, milliseconds), not %s", display.Quote(*at))
 		}
 	}
-	var trust verifier.Trust
-	var mode trustMode
-	switch {
-	case flagSet(fs, "trust") && *unsafe:
-		return e.usageError("register", "--trust and --unsafe-no-trust exclude each other")
-	case flagSet(fs, "trust"):
-		fp, code := e.readFingerprint(*trustArg)
-		if code != 0 {
-			return code
-		}
-		t, err := verifier.PinGenesis(fp)
-		if err != nil {
-			return e.usageError("register", "--trust: %s", display.Escape(err.Error()))
-		}
-		trust, mode = t, trustPinned
-	case *unsafe:
-		trust, mode = verifier.UnsafeNoTrust(), trustUnsafe
-	default:
-		return e.usageError("register", "register needs --trust FP, or --unsafe-no-trust to read an unauthenticated bundle: a register from an unauthenticated bundle is not a fact")
+	trust, mode, code := e.trustFlags("register", flagSet(fs, "trust"), *trustArg, *unsafe, "register needs --trust FP, or --unsafe-no-trust to read an unauthenticated bundle: a register from an unauthenticated bundle is not a fact")
+	if code != 0 {
+		return code
 	}
 	in, code := e.openBundle(pos[0])
 	if code != 0 {

@@ -60,25 +60,11 @@ func runReport(ctx context.Context, e *env, args []string) int {
 		return e.usageError("report", "give at least one of --json FILE, --xlsx FILE, --pdf FILE")
 	}
 
-	pinned := flagSet(fs, "trust")
-	switch {
-	case pinned && *unsafe:
-		return e.usageError("report", "--trust and --unsafe-no-trust exclude each other")
-	case pinned:
-		fp, code := e.readFingerprint(*trustArg)
-		if code != 0 {
-			return code
-		}
-		t, err := verifier.PinGenesis(fp)
-		if err != nil {
-			return e.usageError("report", "--trust: %s", display.Escape(err.Error()))
-		}
-		o.Trust, o.TrustMode = t, reports.TrustPinned
-	case *unsafe:
-		o.Trust, o.TrustMode = verifier.UnsafeNoTrust(), reports.TrustUnsafe
-	default:
-		o.TrustMode = reports.TrustNone
+	trust, mode, code := e.trustFlags("report", flagSet(fs, "trust"), *trustArg, *unsafe, "")
+	if code != 0 {
+		return code
 	}
+	o.Trust, o.TrustMode = trust, map[trustMode]string{trustNone: reports.TrustNone, trustPinned: reports.TrustPinned, trustUnsafe: reports.TrustUnsafe}[mode]
 	if flagSet(fs, "checkpoint") {
 		cp, code := e.readCheckpoint(*cpPath)
 		if code != 0 {
@@ -126,13 +112,6 @@ func runReport(ctx context.Context, e *env, args []string) int {
 		if err := writeFile(out.path, write); err != nil {
 			return e.errorf(exitInput, "cannot write %s: %s", display.Escape(out.path), display.Escape(unwrapPath(err).Error()))
 		}
-	}
-	mode := trustNone
-	switch o.TrustMode {
-	case reports.TrustPinned:
-		mode = trustPinned
-	case reports.TrustUnsafe:
-		mode = trustUnsafe
 	}
 	printReport(e.stdout, rep, mode, outs)
 	e.verdictHints(rep.Result, mode)

@@ -275,25 +275,3 @@ func summaryText(m map[string]string) string {
 	}
 	return strings.Join(parts, ", ")
 }
-
-// runsTrust reads inspect --runs' trust flags: one of --trust FP and
-// --unsafe-no-trust is required, as for verify.
-func (e *env) runsTrust(pinned bool, arg string, unsafe bool) (verifier.Trust, trustMode, int) {
-	switch {
-	case pinned && unsafe:
-		return verifier.Trust{}, trustNone, e.usageError("inspect", "--trust and --unsafe-no-trust exclude each other")
-	case pinned:
-		fp, code := e.readFingerprint(arg)
-		if code != 0 {
-			return verifier.Trust{}, trustNone, code
-		}
-		t, err := verifier.PinGenesis(fp)
-		if err != nil {
-			return verifier.Trust{}, trustNone, e.usageError("inspect", "--trust: %s", display.Escape(err.Error()))
-		}
-		return t, trustPinned, 0
-	case unsafe:
-		return verifier.UnsafeNoTrust(), trustUnsafe, 0
-	}
-	return verifier.Trust{}, trustNone, e.usageError("inspect", "inspect --runs needs --trust FP, or --unsafe-no-trust to read an unauthenticated bundle: approvals from an unauthenticated bundle are not facts")
-}

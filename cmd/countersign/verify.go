@@ -31,26 +31,9 @@ func runVerify(ctx context.Context, e *env, args []string) int {
 	if len(pos) != 1 {
 		return e.usageError("verify", "verify takes exactly one BUNDLE (a file, or - for stdin); got %d arguments", len(pos))
 	}
-	pinned := flagSet(fs, "trust")
-	if pinned && *unsafe {
-		return e.usageError("verify", "--trust and --unsafe-no-trust exclude each other")
-	}
-
-	var trust verifier.Trust
-	mode := trustNone
-	switch {
-	case pinned:
-		fp, code := e.readFingerprint(*trustArg)
-		if code != 0 {
-			return code
-		}
-		t, err := verifier.PinGenesis(fp)
-		if err != nil {
-			return e.usageError("verify", "--trust: %s", display.Escape(err.Error()))
-		}
-		trust, mode = t, trustPinned
-	case *unsafe:
-		trust, mode = verifier.UnsafeNoTrust(), trustUnsafe
+	trust, mode, code := e.trustFlags("verify", flagSet(fs, "trust"), *trustArg, *unsafe, "")
+	if code != 0 {
+		return code
 	}
 
 	var opts verifier.Options
@@ -101,6 +84,31 @@ const (
 	trustPinned
 	trustUnsafe
 )
+
+// trustFlags reads the --trust FP and --unsafe-no-trust flags of command
+// cmd: at most one of them. With neither, it is a usage error saying
+// missing when missing is not "", and trustNone otherwise.
+func (e *env) trustFlags(cmd string, pinned bool, arg string, unsafe bool, missing string) (verifier.Trust, trustMode, int) {
+	switch {
+	case pinned && unsafe:
+		return verifier.Trust{}, trustNone, e.usageError(cmd, "--trust and --unsafe-no-trust exclude each other")
+	case pinned:
+		fp, code := e.readFingerprint(arg)
+		if code != 0 {
+			return verifier.Trust{}, trustNone, code
+		}
+		t, err := verifier.PinGenesis(fp)
+		if err != nil {
+			return verifier.Trust{}, trustNone, e.usageError(cmd, "--trust: %s", display.Escape(err.Error()))
+		}
+		return t, trustPinned, 0
+	case unsafe:
+		return verifier.UnsafeNoTrust(), trustUnsafe, 0
+	case missing != "":
+		return verifier.Trust{}, trustNone, e.usageError(cmd, "%s", missing)
+	}
+	return verifier.Trust{}, trustNone, 0
+}
 
 // maxSmallFile bounds what is read from a fingerprint or checkpoint file.
 const maxSmallFile = format.MaxLine + 4096
