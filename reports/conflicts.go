@@ -9,6 +9,8 @@ package reports
 // keeps is the conflicts open at once.
 
 import (
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -51,7 +53,7 @@ func (c *collector) conflictsAfter(ev *verifier.Event) {
 	case verifier.ChangeRole:
 		ctls = []string{ch.Control}
 	case verifier.ChangeTeam:
-		ctls = sortedIDs(reg.Controls)
+		ctls = slices.Sorted(maps.Keys(reg.Controls))
 	}
 	for _, ctl := range ctls {
 		now := map[conflictKey][]string{}

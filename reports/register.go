@@ -10,6 +10,8 @@ package reports
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -248,7 +250,7 @@ func (c *collector) registerSnapshot(part string) {
 	if r.policySeq >= 0 {
 		c.rep.Register.add(&RegisterRow{Part: part, Kind: verifier.ChangePolicy, Seq: r.policySeq, Policy: r.policy, Run: r.policyRun, Applied: true, State: "in force"})
 	}
-	for _, id := range sortedIDs(r.controls) {
+	for _, id := range slices.Sorted(maps.Keys(r.controls)) {
 		d := r.controls[id]
 		c.rep.Register.add(&RegisterRow{Part: part, Kind: verifier.ChangeControl, Seq: d.seq, Run: d.run, Control: id, Detail: controlDetail(d.def), Applied: true, State: "in force"})
 		for _, role := range verifier.ControlRoles {
@@ -259,11 +261,11 @@ func (c *collector) registerSnapshot(part string) {
 			}
 		}
 	}
-	for _, id := range sortedIDs(r.teams) {
+	for _, id := range slices.Sorted(maps.Keys(r.teams)) {
 		d := r.teams[id]
 		c.rep.Register.add(&RegisterRow{Part: part, Kind: verifier.ChangeTeam, Seq: d.seq, Run: d.run, Team: id, Detail: teamDetail(d.def), Applied: true, State: "in force"})
 	}
-	for _, id := range sortedIDs(r.principals) {
+	for _, id := range slices.Sorted(maps.Keys(r.principals)) {
 		p := r.principals[id]
 		for _, k := range sortedKeys(p.keys) {
 			c.rep.Register.add(&RegisterRow{Part: part, Kind: verifier.ChangeEnrolment, Seq: p.keys[k], Principal: p.id, Name: p.name, Type: p.kind,
@@ -283,13 +285,4 @@ func sortedKeys(m map[string]int64) []string {
 	}
 	sort.Strings(ks)
 	return ks
-}
-
-func sortedIDs[V any](m map[string]V) []string {
-	ids := make([]string, 0, len(m))
-	for id := range m {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	return ids
 }

@@ -7,7 +7,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -149,7 +150,7 @@ func (f *registerFold) principal(id string) *regPrincipal {
 // SPEC order, holders in the order assigned; then the teams.
 func (f *registerFold) register() ([]*regControl, []*regTeam) {
 	var out []*regControl
-	for _, id := range sortedIDs(f.controls) {
+	for _, id := range slices.Sorted(maps.Keys(f.controls)) {
 		d := f.controls[id]
 		c := &regControl{Control: id, Name: d.Name, Material: d.Material, Classes: d.Classes, Parameters: d.Parameters, Since: f.ctlSince[id]}
 		if c.Classes == nil {
@@ -177,7 +178,7 @@ func (f *registerFold) register() ([]*regControl, []*regTeam) {
 		out = append(out, c)
 	}
 	var teams []*regTeam
-	for _, id := range sortedIDs(f.teams) {
+	for _, id := range slices.Sorted(maps.Keys(f.teams)) {
 		d := f.teams[id]
 		t := &regTeam{Team: id, Name: d.Name, Accountable: f.principal(d.Accountable), Since: f.teamSince[id], Members: []*regPrincipal{}}
 		for _, m := range d.Members {
@@ -186,15 +187,6 @@ func (f *registerFold) register() ([]*regControl, []*regTeam) {
 		teams = append(teams, t)
 	}
 	return out, teams
-}
-
-func sortedIDs[V any](m map[string]V) []string {
-	ids := make([]string, 0, len(m))
-	for id := range m {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	return ids
 }
 
 func runRegister(ctx context.Context, e *env, args []string) int {
