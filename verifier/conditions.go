@@ -56,6 +56,7 @@ var conditionIDs = []string{
 // Each must be load-bearing too.
 var conditionParts = []string{
 	"SOD-CONTROL-ROLES.5/holidays", // the deadline counts recorded holidays (off: Monday to Friday alone)
+	"SOD-CONTROL-ROLES.6/person",   // only the person of the personnel record is held (off: every member of the unit)
 }
 
 // Limits of SPEC.md §10 that the verifier enforces.

@@ -501,7 +501,11 @@ func registerFindings(j *judgement, r *RunState, id string) {
 		}
 		if r == nil { // a personnel record: reported with its duration when it ends
 			if j.on("SOD-CONTROL-ROLES.2") || j.on("SOD-CONTROL-ROLES.6") {
-				g.ext().pconf[id+"\x00"+u] = &pconflict{seq: j.rec.Seq, time: j.rec.Time, roles: now[u]}
+				pc := &pconflict{seq: j.rec.Seq, time: j.rec.Time, roles: now[u]}
+				if p, ok := j.body.(*format.Personnel); ok {
+					pc.principal = p.Principal
+				}
+				g.ext().pconf[id+"\x00"+u] = pc
 			}
 			continue
 		}
@@ -889,11 +893,13 @@ type smallOrg struct {
 }
 
 // pconflict is a conflict a personnel record started, not covered: its
-// start, reported with its duration when it ends.
+// start, reported with its duration when it ends, and the principal the
+// record names, whose person it holds (SOD-CONTROL-ROLES.6).
 type pconflict struct {
-	seq   int64
-	time  string
-	roles []string
+	seq       int64
+	time      string
+	roles     []string
+	principal string
 }
 
 // extra is the part of the register issue 14 adds.
