@@ -3,8 +3,10 @@ package verifier
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io/fs"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/countersign/countersign/fixtures"
@@ -75,4 +77,51 @@ func must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
+}
+
+// TestLeaverTeamNotRead: a leaver's personnel record means the same
+// whatever its team says (SPEC.md §6.9, §6.11 Personnel): with a team
+// "desk" in the register that approves thermal, which val.vic validates, a
+// leaver naming "desk", or a team not in the register, gives the findings
+// (messages included) and the change-log entry of one naming "". A mover
+// naming "desk" joins it and starts a conflict, so the team would matter
+// if it were read.
+func TestLeaverTeamNotRead(t *testing.T) {
+	run := func(event, team string) (string, string) {
+		t.Helper()
+		b, p, _ := fixtures.TimelyLeaver(event, team, true)
+		var entry string
+		res, err := Verify(context.Background(), bytes.NewReader(b.Bundle()), Trust{unsafe: true}, Options{Workers: 1, Changes: func(c *Change) {
+			if c.Seq == p {
+				entry = fmt.Sprintf("%s holder=%s team=%q event=%s effective=%s applied=%v", c.Kind, c.Holder, c.Team, c.Event, c.Effective, c.Applied)
+			}
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, f := range res.Findings {
+			out = append(out, fmt.Sprint(f.Rule, f.Records, " ", f.Message))
+		}
+		return res.Verdict + "\n" + strings.Join(out, "\n"), entry
+	}
+	want, wantEntry := run("leaver", "")
+	if !strings.Contains(want, RuleRegisterTimely) || strings.Contains(want, RuleControlRoles) {
+		t.Fatalf("the leaver naming no team: want the late leaver alone, got\n%s", want)
+	}
+	if !strings.Contains(wantEntry, `team=""`) || !strings.Contains(wantEntry, "applied=true") {
+		t.Fatalf("the leaver naming no team: change-log entry %s", wantEntry)
+	}
+	for _, team := range []string{"desk", "x", "validation"} {
+		got, entry := run("leaver", team)
+		if got != want {
+			t.Errorf("a leaver naming team %q:\n%s\nwant (as with \"\"):\n%s", team, got, want)
+		}
+		if entry != wantEntry {
+			t.Errorf("a leaver naming team %q: change-log entry %s, want %s", team, entry, wantEntry)
+		}
+	}
+	if got, _ := run("mover", "desk"); !strings.Contains(got, RuleControlRoles) {
+		t.Errorf("a mover into desk starts no conflict:\n%s", got)
+	}
 }

@@ -50,6 +50,15 @@ var conditionIDs = []string{
 	"SOD-SMALL-ORG.1", "SOD-SMALL-ORG.2", "SOD-SMALL-ORG.3", "SOD-SMALL-ORG.4", "SOD-SMALL-ORG.5",
 }
 
+// conditionParts are parts of a condition that the condition-removal test
+// also turns off one at a time, each named by its condition, "/" and the
+// part: turned off, the verifier judges the condition without that part.
+// Each must be load-bearing too.
+var conditionParts = []string{
+	"SOD-CONTROL-ROLES.5/holidays", // the deadline counts recorded holidays (off: Monday to Friday alone)
+	"SOD-CONTROL-ROLES.6/person",   // only the person of the personnel record is held (off: every member of the unit)
+}
+
 // Limits of SPEC.md §10 that the verifier enforces.
 const (
 	// MaxSkew is how far, in seconds, a statement's claimed time may lie

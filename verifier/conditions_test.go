@@ -86,11 +86,12 @@ func TestProbes(t *testing.T) {
 }
 
 // TestConditionsLoadBearing turns off each numbered condition of SPEC.md
-// §8 in turn and fails unless some vector or probe then gets a result other
-// than its expected one: no condition is dead weight.
+// §8 in turn, and each catalogued part of one, and fails unless some vector
+// or probe then gets a result other than its expected one: no condition is
+// dead weight.
 func TestConditionsLoadBearing(t *testing.T) {
 	cases := allCases(t)
-	for _, id := range conditionIDs {
+	for _, id := range slices.Concat(conditionIDs, conditionParts) {
 		t.Run(id, func(t *testing.T) {
 			t.Parallel()
 			// Cases whose expected findings name the rule go first.
@@ -122,7 +123,8 @@ func TestConditionsLoadBearing(t *testing.T) {
 // TestConditionCatalogue: every condition the code checks is in the
 // catalogue, and every catalogued condition is checked somewhere.
 func TestConditionCatalogue(t *testing.T) {
-	re := regexp.MustCompile(`"((?:INT|SOD)-[A-Z0-9-]+\.[0-9]+)"`)
+	re := regexp.MustCompile(`"((?:INT|SOD)-[A-Z0-9-]+\.[0-9]+(?:/[a-z-]+)?)"`)
+	catalogue := slices.Concat(conditionIDs, conditionParts)
 	used := map[string]bool{}
 	files, err := filepath.Glob("*.go")
 	if err != nil {
@@ -141,11 +143,11 @@ func TestConditionCatalogue(t *testing.T) {
 		}
 	}
 	for id := range used {
-		if !slices.Contains(conditionIDs, id) {
+		if !slices.Contains(catalogue, id) {
 			t.Errorf("%s is checked but not catalogued", id)
 		}
 	}
-	for _, id := range conditionIDs {
+	for _, id := range catalogue {
 		if !used[id] {
 			t.Errorf("%s is catalogued but never checked", id)
 		}

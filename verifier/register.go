@@ -501,7 +501,11 @@ func registerFindings(j *judgement, r *RunState, id string) {
 		}
 		if r == nil { // a personnel record: reported with its duration when it ends
 			if j.on("SOD-CONTROL-ROLES.2") || j.on("SOD-CONTROL-ROLES.6") {
-				g.ext().pconf[id+"\x00"+u] = &pconflict{seq: j.rec.Seq, time: j.rec.Time, roles: now[u]}
+				pc := &pconflict{seq: j.rec.Seq, time: j.rec.Time, roles: now[u]}
+				if p, ok := j.body.(*format.Personnel); ok {
+					pc.principal = p.Principal
+				}
+				g.ext().pconf[id+"\x00"+u] = pc
 			}
 			continue
 		}
@@ -528,7 +532,7 @@ func registerFindings(j *judgement, r *RunState, id string) {
 		c.incompleteAt, c.late = -1, false
 	case c.incompleteAt < 0:
 		c.incompleteAt, c.incompleteTime, c.late = j.rec.Seq, j.rec.Time, false
-		c.deadline = s.businessDeadline(j.rec.Time)
+		c.deadline = s.businessDeadline(j.rec.Time, j.on("SOD-CONTROL-ROLES.5/holidays"))
 		if c.deadline != "" && (g.earliest == "" || c.deadline < g.earliest) {
 			g.earliest = c.deadline
 		}
@@ -544,25 +548,38 @@ func loadZone(tz string) (*time.Location, bool) {
 	return loc, true
 }
 
-// businessDeadline is the end of the fifth business day (Monday to Friday
-// in the genesis zone) after the local date of t, as a time (SPEC.md
-// §6.11); "" when t is not a time.
-func (s *State) businessDeadline(t string) string {
+// businessDeadline is the end, local time, of the fifth business day
+// after the local date of t (SOD-CONTROL-ROLES.5, SPEC.md §6.11): the
+// same count as a leaver's register deadline, holidays executed so far
+// included; "" when t is not a time. holidays false counts Monday to
+// Friday alone (the condition-removal test's "SOD-CONTROL-ROLES.5/holidays").
+func (s *State) businessDeadline(t string, holidays bool) string {
 	x, err := format.ParseTime(t)
 	if err != nil {
 		return ""
 	}
-	loc := s.zone()
-	local := x.In(loc)
-	d := time.Date(local.Year(), local.Month(), local.Day(), 12, 0, 0, 0, loc)
-	for n := 0; n < 5; {
-		d = d.AddDate(0, 0, 1)
-		if wd := d.Weekday(); wd != time.Saturday && wd != time.Sunday {
-			n++
+	var h map[calendar.Date]bool
+	if holidays {
+		h = s.timelyRule().holidays
+	}
+	return s.businessEnd(calendar.On(x, s.zone()), h)
+}
+
+// redeadlineControls recomputes the deadline of every material control
+// incomplete and not yet reported, after a holiday changed the count, and
+// the earliest of them.
+func (s *State) redeadlineControls(holidays bool) {
+	g := s.Reg
+	g.earliest = ""
+	for _, c := range g.Controls {
+		if c.incompleteAt < 0 || c.late || c.deadline == "" {
+			continue
+		}
+		c.deadline = s.businessDeadline(c.incompleteTime, holidays)
+		if c.deadline != "" && (g.earliest == "" || c.deadline < g.earliest) {
+			g.earliest = c.deadline
 		}
 	}
-	end := time.Date(d.Year(), d.Month(), d.Day()+1, 0, 0, 0, 0, loc)
-	return format.FormatTime(end.UTC())
 }
 
 // zone is the genesis time zone (UTC when the database does not know it).
@@ -876,11 +893,13 @@ type smallOrg struct {
 }
 
 // pconflict is a conflict a personnel record started, not covered: its
-// start, reported with its duration when it ends.
+// start, reported with its duration when it ends, and the principal the
+// record names, whose person it holds (SOD-CONTROL-ROLES.6).
 type pconflict struct {
-	seq   int64
-	time  string
-	roles []string
+	seq       int64
+	time      string
+	roles     []string
+	principal string
 }
 
 // extra is the part of the register issue 14 adds.

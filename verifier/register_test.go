@@ -4,8 +4,10 @@ import (
 	"io/fs"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/countersign/countersign/fixtures"
+	"github.com/countersign/countersign/internal/calendar"
 )
 
 func vectorBundle(t *testing.T, name string) []byte {
@@ -71,9 +73,9 @@ func TestChangeLogNotApplied(t *testing.T) {
 	}
 }
 
-// Business days are counted in the genesis zone, Monday to Friday: the
-// deadline is the midnight ending the fifth business day after the
-// change's local date.
+// Business days are counted in the genesis zone, Monday to Friday but the
+// recorded holidays: the deadline is the midnight ending the fifth
+// business day after the change's local date.
 func TestBusinessDeadline(t *testing.T) {
 	for _, c := range []struct{ tz, at, want string }{
 		{"Europe/London", "2026-11-02T09:00:00.000Z", "2026-11-10T00:00:00.000Z"},    // Monday -> end of Monday 9
@@ -87,9 +89,20 @@ func TestBusinessDeadline(t *testing.T) {
 			t.Fatalf("zone %s not in the embedded database", c.tz)
 		}
 		s.loc = loc
-		if got := s.businessDeadline(c.at); got != c.want {
+		if got := s.businessDeadline(c.at, true); got != c.want {
 			t.Errorf("%s %s: deadline %s, want %s", c.tz, c.at, got, c.want)
 		}
+	}
+	// A recorded holiday is no business day, unless the count is told to
+	// leave holidays out.
+	s := newState()
+	s.loc, _ = loadZone("Europe/London")
+	s.timelyRule().holidays[calendar.Date{Year: 2026, Month: time.November, Day: 4}] = true
+	if got, want := s.businessDeadline("2026-11-02T09:00:00.000Z", true), "2026-11-11T00:00:00.000Z"; got != want {
+		t.Errorf("with the holiday of 2026-11-04: deadline %s, want %s", got, want)
+	}
+	if got, want := s.businessDeadline("2026-11-02T09:00:00.000Z", false), "2026-11-10T00:00:00.000Z"; got != want {
+		t.Errorf("holidays left out: deadline %s, want %s", got, want)
 	}
 	if _, ok := loadZone("Mars/Olympus_Mons"); ok {
 		t.Error("an unknown zone loaded")

@@ -2,6 +2,7 @@ package verifier
 
 import (
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/countersign/countersign/format"
@@ -283,15 +284,39 @@ func conflictActs(j *judgement) {
 			continue
 		}
 		units := s.conflicts(ctl)
+		if j.on("SOD-CONTROL-ROLES.6") {
+			heldActs(j, ctl, units, who, t, act)
+		}
 		for _, u := range sortedKeys(units) {
 			if !memberOf(s, u, who) || s.covered(ctl, u, units[u], t) {
 				continue
 			}
-			if pc := s.Reg.x.pconf[ctl+"\x00"+u]; pc != nil && j.on("SOD-CONTROL-ROLES.6") {
-				j.emitf(RuleControlRoles, []int64{pc.seq, act}, "record %d is an act on control %s by a member of %s, in a conflict on it that personnel record %d started and nothing has resolved or excepted", act, ctl, unitText(u), pc.seq)
-			}
 			lapsedCover(j, ctl, u, units[u], t, act)
 		}
+	}
+}
+
+// heldActs judges an act on control by person who against the personnel
+// conflicts on it (SOD-CONTROL-ROLES.6, SPEC.md §6.11, Personnel): a
+// personnel record holds the person of the principal it names, and only
+// that person, on that control, while some conflict it started there has
+// not ended and no exception in force covers it. One finding per
+// personnel record holding the actor.
+func heldActs(j *judgement, control string, units map[string][]string, who string, t time.Time, act int64) {
+	s := j.st
+	person := j.on("SOD-CONTROL-ROLES.6/person")
+	seen := map[int64]bool{}
+	for _, key := range sortedKeys(s.Reg.x.pconf) {
+		c, u, _ := strings.Cut(key, "\x00")
+		pc := s.Reg.x.pconf[key]
+		if c != control || seen[pc.seq] || s.covered(control, u, units[u], t) {
+			continue
+		}
+		if person && s.PersonOf(pc.principal) != who || !person && !memberOf(s, u, who) {
+			continue
+		}
+		seen[pc.seq] = true
+		j.emitf(RuleControlRoles, []int64{pc.seq, act}, "record %d is an act on control %s by %s, whom personnel record %d put in a conflict on it (%s holding roles %v) that has not ended and that no exception in force covers", act, control, clip(who), pc.seq, unitText(u), units[u])
 	}
 }
 

@@ -13,9 +13,10 @@ import (
 // days counting the holidays the bundle records (AG-259 4.2).
 const RuleRegisterTimely = "SOD-REGISTER-TIMELY"
 
-// leaverDays is how many business days after its effective date a leaver
-// may still hold roles.
-const leaverDays = 5
+// deadlineDays is how many business days after its effective date a leaver
+// may still hold roles, and how many after the change that left it so a
+// material control may stay incomplete.
+const deadlineDays = 5
 
 // leaver is a leaver whose register deadline is not yet judged.
 type leaver struct {
@@ -43,8 +44,16 @@ func (s *State) timelyRule() *timelyState {
 // deadline is the end, local time, of the fifth business day after d,
 // holidays executed so far counted (SPEC.md §6.11, Timely register).
 func (s *State) deadline(d calendar.Date) string {
-	b := calendar.Business{Holidays: s.timelyRule().holidays}
-	return format.FormatTime(b.NthAfter(d, leaverDays).End(s.zone()))
+	return s.businessEnd(d, s.timelyRule().holidays)
+}
+
+// businessEnd is the end, local time, of the fifth business day after d,
+// d itself not counted, holidays being no business days, as a bundle
+// time: the register deadline of a leaver and the deadline of an
+// incomplete material control (SOD-CONTROL-ROLES.5) alike.
+func (s *State) businessEnd(d calendar.Date, holidays map[calendar.Date]bool) string {
+	b := calendar.Business{Holidays: holidays}
+	return format.FormatTime(b.NthAfter(d, deadlineDays).End(s.zone()))
 }
 
 // redeadline recomputes every deadline, after a holiday changed the count.
@@ -90,7 +99,8 @@ func holidayProblem(h *format.HolidayAction) string {
 }
 
 // applyHoliday puts an executed, valid change.holiday into force: its date
-// is no business day from now on.
+// is no business day from now on, for the leavers' deadlines and for those
+// of incomplete material controls (SOD-CONTROL-ROLES.5).
 func applyHoliday(j *judgement, h *format.HolidayAction) {
 	if holidayProblem(h) != "" && j.on("SOD-REGISTER-TIMELY.3") {
 		return
@@ -103,6 +113,9 @@ func applyHoliday(j *judgement, h *format.HolidayAction) {
 	if !t.holidays[d] {
 		t.holidays[d] = true
 		t.redeadline(j.st)
+		if j.on("SOD-CONTROL-ROLES.5/holidays") {
+			j.st.redeadlineControls(true)
+		}
 	}
 }
 

@@ -266,7 +266,7 @@ type Change struct {
 	// Manager, for a reporting-line change, is the manager set ("" for
 	// none; Holder is the principal). Event and Effective, for a
 	// personnel record, are its event and date (Holder the principal,
-	// Team the team joined).
+	// Team the team joined, "" for a leaver).
 	Manager   string `json:"manager,omitempty"`
 	Event     string `json:"event,omitempty"`
 	Effective string `json:"effective,omitempty"`
@@ -657,6 +657,9 @@ func (t *timeline) change(it *item, ok bool, s *State) {
 		emit(c)
 	case *format.Personnel:
 		c := &Change{RecordStatus: t.status(it, ok), Kind: ChangePersonnel, Holder: b.Principal, Team: b.Team, Event: b.Event, Effective: b.Effective}
+		if b.Event == "leaver" {
+			c.Team = "" // a leaver joins no team; its team is not read (SPEC.md §6.9)
+		}
 		if lc := s.lastChange; lc != nil && lc.seq == it.pos {
 			c.Applied = lc.applied
 		}
