@@ -749,14 +749,45 @@ func durationText(sec int64) string {
 func (d *pdfDoc) exceptionsSection() error {
 	d.heading("Exceptions")
 	if d.rep.Exceptions.Len() == 0 {
-		d.none("No exception was opened, active or expired in the period: the bundle records none.")
+		d.none("No exception or small-organisation exception was opened, in force or expired in the period.")
 		return nil
 	}
-	t := d.newTable(pcol{"exception, control", 30, false}, pcol{"holder, team", 32, false}, pcol{"roles", 28, false},
-		pcol{"approver", 26, false}, pcol{"state, opened, expires", 36, false}, pcol{"reason", 28, false})
+	d.para(8.5, "Exceptions to role segregation and small-organisation exceptions in force at some time in the period, or opened in it; the state is as at the period's end. An exception is in force from the first instant of its start date to midnight at the end of its expiry date.")
+	t := d.newTable(pcol{"exception, control, run", 28, false}, pcol{"holder, team, beneficiary", 30, false}, pcol{"roles", 20, false},
+		pcol{"approver", 26, false}, pcol{"state, opened, in force", 42, false}, pcol{"days, reviews, how it ended", 34, false})
 	err := d.rep.Exceptions.Each(func(e *ExceptionRow) error {
-		t.row(firstSeq(e.Records), L(e.Exception, e.Control), L(e.Holder+" ("+e.Name+")", "team "+e.Team), e.Roles, e.Approver,
-			L(e.State, d.localTime(e.Opened)+" to "+d.localTime(e.Expires), durationText(e.Seconds)), e.Reason)
+		what := L(e.Exception, "control "+e.Control, "run "+e.Run)
+		who := L("any unit (small organisation)")
+		if e.Kind == "exception" {
+			who = L(e.Holder, e.Name, "team "+e.Team)
+			if e.Beneficiary != "" && e.Beneficiary != e.Holder {
+				who = append(who, "beneficiary "+e.Beneficiary)
+			}
+		}
+		state := L(strings.ToUpper(e.State), "opened "+d.localTime(e.Opened)+map[bool]string{true: " (in the period)", false: ""}[e.OpenedInPeriod])
+		var more []string
+		switch {
+		case e.State == "not applied":
+		case e.Kind == "exception":
+			state = append(state, "from "+d.localTime(e.From), "until "+d.localTime(e.Until))
+			more = append(more, fmt.Sprintf("%s to %s: %d days", e.Starts, e.Expires, e.Days))
+			if e.CumulativeDays > e.Days {
+				more = append(more, fmt.Sprintf("renewals: %d days cumulative from %s", e.CumulativeDays, e.ChainStarts))
+			}
+		default:
+			state = append(state, "from "+d.localTime(e.From))
+			if e.Until != "" {
+				state = append(state, "until "+d.localTime(e.Until))
+			}
+			more = append(more, "review by "+e.Expires)
+			if e.Reviews != "" {
+				more = append(more, "reviewed "+e.Reviews)
+			}
+		}
+		if e.Reason != "" {
+			more = append(more, e.Reason)
+		}
+		t.row(firstSeq(e.Records), what, who, e.Roles, e.Approver, state, more)
 		return nil
 	})
 	if err != nil {
