@@ -194,13 +194,14 @@ type collector struct {
 	al        *alerts
 	conflicts map[conflictKey]*openConflict // register conflicts held now
 	regChange *verifier.Change              // the applied register change of the record being read
+	exc       *excTracker                   // exceptions and small-organisation exceptions
 	backwards bool                          // a record's time was earlier than the one before
 	prevTime  string
 }
 
 func newCollector(rep *Report, o Options, spec periodSpec) *collector {
 	c := &collector{rep: rep, o: o, spec: spec, p: newPlacer(spec.whole), loc: time.UTC, reg: newRegister(), hashes: map[int64]string{},
-		al: newAlerts(), conflicts: map[conflictKey]*openConflict{}}
+		al: newAlerts(), conflicts: map[conflictKey]*openConflict{}, exc: newExcTracker()}
 	c.last.seq = -1
 	c.p.onFirst = func() { c.registerSnapshot("start") }
 	c.p.onEnd = func() { c.registerSnapshot("end") }
@@ -242,6 +243,7 @@ func (c *collector) Record(ev *verifier.Event) {
 	}
 	c.last.seq, c.last.time = ev.Seq, ev.Time
 	c.conflictsAfter(ev)
+	c.exceptionRecord(ev)
 	hash := ""
 	if !ev.Hash.IsZero() {
 		hash = ev.Hash.String()
@@ -304,6 +306,7 @@ func (c *collector) run(tl *verifier.RunTimeline) {
 	if c.o.Run != "" {
 		c.runRecords(tl)
 	}
+	c.excApprovers(tl)
 	c.conflictRows(tl, recs)
 	c.refusalRows(tl)
 	c.gateRows(tl)
@@ -567,6 +570,12 @@ func (c *collector) finish(res *verifier.Result, sum hash.Hash, n int64) {
 	}
 	c.endAlerts()
 	c.endConflicts()
+	// The bundle ends at its final seal, or its last record.
+	end := c.last.time
+	if t, err := format.ParseTrailer([]byte(res.Bundle.FinalSeal)); res.Bundle.FinalSeal != "" && err == nil && t.Seal != nil && t.Seal.Time > end {
+		end = t.Seal.Time
+	}
+	c.endExceptions(end)
 	rep := c.rep
 	rep.Result = res
 	s := &rep.Summary
@@ -684,17 +693,11 @@ func (c *collector) finish(res *verifier.Result, sum hash.Hash, n int64) {
 		}
 		s.Checkpoint = k
 	}
-	s.Notes = append(s.Notes, awaitingNotes...)
 
 	s.Reverify = c.reverify()
 	s.Rows = Rows{Findings: int64(len(rep.Findings)), Conflicts: rep.Conflicts.Len(), Exceptions: rep.Exceptions.Len(), Refusals: rep.Refusals.Len(),
 		Gates: rep.Gates.Len(), Signoffs: rep.Signoffs.Len(), Register: rep.Register.Len(), Records: rep.Records.Len()}
 	rep.Glossary = glossary
-}
-
-// awaitingNotes say which rows no record kind of this verifier makes yet.
-var awaitingNotes = []string{
-	"Exceptions to role segregation (AG-259 4.5) are reported from the records that carry them; this verifier reads none yet, so that section is empty. Role assignments, their conflicts and alerts are read from the control register and the alert records.",
 }
 
 func (c *collector) reverify() string {

@@ -162,7 +162,7 @@ func TestControlRowsRendered(t *testing.T) {
 	}
 	p, _ := writeP(t, alerted)
 	text := pdfText(t, p)
-	for _, w := range []string{"alert: record 9, delivered at record 12, 30.000 s after the attempt", "alert: record 14, delivered at record 15, 2.000 s after the attempt"} {
+	for _, w := range []string{"record 9, delivered at record 12, 30.000 s after the attempt", "record 14, delivered at record 15, 2.000 s after the attempt"} {
 		if !strings.Contains(text, w) {
 			t.Errorf("the PDF lacks %q", w)
 		}

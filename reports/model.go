@@ -170,24 +170,58 @@ type ConflictRow struct {
 	Hash    string  `json:"hash"` // of the record the finding is on
 }
 
-// ExceptionRow is one exception to a segregation rule: opened, active,
-// expired, used after expiry, with its cumulative duration. No record
-// kind of the verifier's change log makes one yet (AG-259 adds them).
+// ExceptionRow is one exception to role segregation (AG-259 4.5, Kind
+// "exception") or one small-organisation exception (AG-259 4.8, Kind
+// "small-org") of the verifier's change log: every one that took effect
+// and was in force at some time in the period (or not yet started at its
+// end), and every one executed in the period that did not take effect.
+// State is as at the period's end (or the bundle's, when it ends first):
+// active, not yet started, expired, lapsed, ended, or not applied.
 type ExceptionRow struct {
-	Exception string  `json:"exception"`
-	Control   string  `json:"control"`
-	Holder    string  `json:"holder"`
-	Name      string  `json:"name"`
-	Team      string  `json:"team"`
-	Roles     string  `json:"roles"`
-	Approver  string  `json:"approver"`
-	State     string  `json:"state"` // opened, active, expired, used-after-expiry
-	Opened    string  `json:"opened"`
-	Expires   string  `json:"expires"`
-	Seconds   int64   `json:"seconds"` // cumulative duration
-	Reason    string  `json:"reason"`
-	Records   []int64 `json:"records"`
-	Hash      string  `json:"hash"`
+	Kind        string `json:"kind"`
+	Exception   string `json:"exception"`
+	Control     string `json:"control"`
+	Run         string `json:"run"`
+	Holder      string `json:"holder"` // a principal or a team ("" for a small-organisation exception)
+	Name        string `json:"name"`
+	Team        string `json:"team"`
+	Beneficiary string `json:"beneficiary"`
+	Roles       string `json:"roles"`
+	// Approver is who signed the run off (accepted sign-offs), as
+	// "printed name (principal)", in sign-off order.
+	Approver string `json:"approver"`
+	State    string `json:"state"`
+	// OpenedInPeriod says the execution that made it is in the period;
+	// Opened is that execution's time.
+	OpenedInPeriod bool   `json:"opened_in_period"`
+	Opened         string `json:"opened"`
+	// Starts and Expires are the dates as the action states them; for a
+	// small-organisation exception Expires is its review date in force
+	// at the period's end.
+	Starts  string `json:"starts"`
+	Expires string `json:"expires"`
+	// From and Until are when it is in force, in the organisation's zone:
+	// the first instant of Starts to midnight at the end of Expires; for
+	// a small-organisation exception, from its execution to when it
+	// lapsed or ended ("" while in force).
+	From  string `json:"from"`
+	Until string `json:"until"`
+	// Days is the length in days, both ends included; CumulativeDays
+	// that of its chain of renewals from ChainStarts (the verifier's
+	// cumulative_days), equal to Days for one that renews none.
+	Days           int64  `json:"days"`
+	CumulativeDays int64  `json:"cumulative_days"`
+	ChainStarts    string `json:"chain_starts"`
+	// Reviews are a small-organisation exception's valid reviews up to
+	// the period's end.
+	Reviews string `json:"reviews"`
+	// UsedAfter are the acts the verifier found relying on it once it no
+	// longer covered them (SOD-EXCEPTION.8, SOD-SMALL-ORG.4).
+	UsedAfter []int64 `json:"used_after"`
+	// Reason says how it ended, lapsed or why it did not take effect.
+	Reason  string  `json:"reason"`
+	Records []int64 `json:"records"`
+	Hash    string  `json:"hash"` // of its execution
 }
 
 // RefusalRow is one refused proposal or attempt and its alert.

@@ -4,14 +4,22 @@ package reports
 // the verdict as large as the title, then one named function per section,
 // each a table that breaks across pages with its header repeated.
 //
-// Bounded: fpdf holds every page until it writes the document, so each
-// listed section stops at pdfListCap rows and counts the rest, which the
-// XLSX and JSON list in full. The monthly report lists every finding,
-// conflict, exception and refusal (up to the cap), and the gates with a
-// finding; the evidence pack lists every gate and sign-off too (up to the
-// cap). With the verifier's cap of 1,000 findings, the page budget is
-// about 60 pages a listed section, some 500 pages at the very most.
+// Bounded: the rows are read back from their spools one at a time, but
+// fpdf holds every page in memory until it writes the document. The PDF
+// lists every finding (the verifier keeps at most 1,000), every conflict,
+// exception and refusal, and every gate with a finding. Other long
+// sections stop at pdfListCap rows: in the evidence pack, the gates
+// without a finding, the sign-offs, the register and the records of one
+// run; the monthly report counts gates without a finding, sign-offs and
+// records. Each says how many rows it omits and that the XLSX and the
+// report's JSON list them all.
 //
+// Page budget (A4 portrait, 7.5 pt tables), measured by
+// BenchmarkPDFRefusals on 10,000 refusals with their alerts: about 10
+// rows a page, so 1,000 pages and 6.5 MB a 10,000 rows; laying them out
+// holds about 20 KB of heap a listed row (some 200 MB at 10,000 rows).
+// Conflict and exception rows are shorter than refusal rows.
+
 // Text: DejaVu Sans and Sans Mono are embedded (go:embed; see
 // fonts/LICENSE), never read from the machine. They cover Latin, Greek
 // and Cyrillic, not CJK; fpdf does no Arabic shaping and no bidirectional
@@ -53,10 +61,12 @@ var (
 	fontMono []byte
 )
 
+// pdfListCap is how many rows a section the PDF does not list in full
+// prints (a variable so that tests can lower it).
+var pdfListCap int64 = 2500
+
 // Limits of the PDF.
 const (
-	// pdfListCap is how many rows a listed section prints.
-	pdfListCap = 2500
 	// pdfCellChars is how much of one text a table cell prints.
 	pdfCellChars = 1200
 	// attachMax bounds the report JSON attached whole; past it the
@@ -102,6 +112,9 @@ type pdfDoc struct {
 	loc  *time.Location
 	left float64
 	w    float64 // usable width
+	// attachCut is set when the attached report.json leaves out the
+	// sections the PDF only counts (past attachMax).
+	attachCut bool
 }
 
 // WritePDF writes the report as a PDF document.
@@ -221,6 +234,7 @@ func (d *pdfDoc) reportJSON() ([]byte, error) {
 		}
 		return io.ReadAll(tmp)
 	}
+	d.attachCut = true
 	var b bytes.Buffer
 	omit := map[string]bool{"gates": true, "signoffs": true, "register": true, "records": true}
 	if err := d.rep.writeJSON(&b, omit); err != nil {
@@ -609,12 +623,33 @@ func (t *table) row(seq int64, cells ...any) {
 	t.n++
 }
 
-// capped says how many rows a section left to the XLSX and JSON.
-func (d *pdfDoc) capped(listed, total int64, what string) {
+// capped says how many rows of a section the PDF leaves out and where
+// they are listed: the XLSX's sheet and the report's JSON.
+func (d *pdfDoc) capped(listed, total int64, what, sheet string) {
 	if total > listed {
 		d.f.Ln(1)
-		d.para(8.5, fmt.Sprintf("%d of %d %s are listed here; all %d are in the XLSX and the attached JSON.", listed, total, what, total))
+		d.para(8.5, fmt.Sprintf("%d of %d %s are listed here; the other %d are omitted from this PDF. All %d are listed in the XLSX (sheet %s) and %s.",
+			listed, total, what, total-listed, total, sheet, d.jsonWhere(what)))
 	}
+}
+
+// jsonWhere says where the report's JSON lists a section's rows: the
+// attached report.json, or, when that attachment leaves the section out
+// (past attachMax), the JSON countersign report --json writes.
+func (d *pdfDoc) jsonWhere(what string) string {
+	if d.attachCut && (what == "gates" || what == "sign-offs" || what == "register rows" || what == "records") {
+		return "the JSON written by countersign report --json (the attached report.json is too large to hold them)"
+	}
+	return "the attached report.json"
+}
+
+// listedAll checks that a section the PDF lists in full printed every
+// row it holds.
+func (d *pdfDoc) listedAll(listed, total int64, what string) error {
+	if listed != total {
+		return fmt.Errorf("the PDF listed %d of %d %s", listed, total, what)
+	}
+	return nil
 }
 
 func (d *pdfDoc) none(text string) { d.para(9, text) }
@@ -665,9 +700,6 @@ func (d *pdfDoc) conflictsSection() error {
 	t := d.newTable(pcol{"principal, printed name, team", 38, false}, pcol{"run", 22, false}, pcol{"roles held", 32, false},
 		pcol{"held from, to, for", 36, false}, pcol{"rule and finding", 52, false})
 	err := d.rep.Conflicts.Each(func(c *ConflictRow) error {
-		if t.n >= pdfListCap {
-			return errStop
-		}
 		to := " to " + d.localTime(c.To)
 		if c.To == "" {
 			to = ", still held at the period's end"
@@ -684,11 +716,10 @@ func (d *pdfDoc) conflictsSection() error {
 			"from "+d.localTime(c.From)+to+", "+durationText(c.Seconds)+inPeriod(c.Source), c.Rule+": "+c.Message+" (records "+seqsList(c.Records)+")")
 		return nil
 	})
-	if err != nil && err != errStop {
+	if err != nil {
 		return err
 	}
-	d.capped(int64(t.n), d.rep.Conflicts.Len(), "conflicts")
-	return nil
+	return d.listedAll(int64(t.n), d.rep.Conflicts.Len(), "conflicts")
 }
 
 var errStop = fmt.Errorf("stop")
@@ -718,24 +749,51 @@ func durationText(sec int64) string {
 func (d *pdfDoc) exceptionsSection() error {
 	d.heading("Exceptions")
 	if d.rep.Exceptions.Len() == 0 {
-		d.none("No exception was opened, active or expired in the period: the bundle records none.")
+		d.none("No exception or small-organisation exception was opened, in force or expired in the period.")
 		return nil
 	}
-	t := d.newTable(pcol{"exception, control", 30, false}, pcol{"holder, team", 32, false}, pcol{"roles", 28, false},
-		pcol{"approver", 26, false}, pcol{"state, opened, expires", 36, false}, pcol{"reason", 28, false})
+	d.para(8.5, "Exceptions to role segregation and small-organisation exceptions in force at some time in the period, or opened in it; the state is as at the period's end. An exception is in force from the first instant of its start date to midnight at the end of its expiry date.")
+	t := d.newTable(pcol{"exception, control, run", 28, false}, pcol{"holder, team, beneficiary", 30, false}, pcol{"roles", 20, false},
+		pcol{"approver", 26, false}, pcol{"state, opened, in force", 42, false}, pcol{"days, reviews, how it ended", 34, false})
 	err := d.rep.Exceptions.Each(func(e *ExceptionRow) error {
-		if t.n >= pdfListCap {
-			return errStop
+		what := L(e.Exception, "control "+e.Control, "run "+e.Run)
+		who := L("any unit (small organisation)")
+		if e.Kind == "exception" {
+			who = L(e.Holder, e.Name, "team "+e.Team)
+			if e.Beneficiary != "" && e.Beneficiary != e.Holder {
+				who = append(who, "beneficiary "+e.Beneficiary)
+			}
 		}
-		t.row(firstSeq(e.Records), L(e.Exception, e.Control), L(e.Holder+" ("+e.Name+")", "team "+e.Team), e.Roles, e.Approver,
-			L(e.State, d.localTime(e.Opened)+" to "+d.localTime(e.Expires), durationText(e.Seconds)), e.Reason)
+		state := L(strings.ToUpper(e.State), "opened "+d.localTime(e.Opened)+map[bool]string{true: " (in the period)", false: ""}[e.OpenedInPeriod])
+		var more []string
+		switch {
+		case e.State == "not applied":
+		case e.Kind == "exception":
+			state = append(state, "from "+d.localTime(e.From), "until "+d.localTime(e.Until))
+			more = append(more, fmt.Sprintf("%s to %s: %d days", e.Starts, e.Expires, e.Days))
+			if e.CumulativeDays > e.Days {
+				more = append(more, fmt.Sprintf("renewals: %d days cumulative from %s", e.CumulativeDays, e.ChainStarts))
+			}
+		default:
+			state = append(state, "from "+d.localTime(e.From))
+			if e.Until != "" {
+				state = append(state, "until "+d.localTime(e.Until))
+			}
+			more = append(more, "review by "+e.Expires)
+			if e.Reviews != "" {
+				more = append(more, "reviewed "+e.Reviews)
+			}
+		}
+		if e.Reason != "" {
+			more = append(more, e.Reason)
+		}
+		t.row(firstSeq(e.Records), what, who, e.Roles, e.Approver, state, more)
 		return nil
 	})
-	if err != nil && err != errStop {
+	if err != nil {
 		return err
 	}
-	d.capped(int64(t.n), d.rep.Exceptions.Len(), "exceptions")
-	return nil
+	return d.listedAll(int64(t.n), d.rep.Exceptions.Len(), "exceptions")
 }
 
 func (d *pdfDoc) refusalsSection() error {
@@ -744,18 +802,15 @@ func (d *pdfDoc) refusalsSection() error {
 		d.none("No attempt was refused in the period.")
 		return nil
 	}
-	t := d.newTable(pcol{"record, time", 28, false}, pcol{"run", 20, false}, pcol{"who (printed name, principal, kind)", 34, false},
-		pcol{"attempted", 22, false}, pcol{"reason (verbatim)", 36, false}, pcol{"refusal, alert", 40, false})
+	t := d.newTable(pcol{"record, time", 21, false}, pcol{"run", 19, false}, pcol{"who (printed name, principal, kind)", 28, false},
+		pcol{"attempted", 19, false}, pcol{"reason (verbatim)", 27, false}, pcol{"refusal", 35, false}, pcol{"alert", 31, false})
 	err := d.rep.Refusals.Each(func(r *RefusalRow) error {
-		if t.n >= pdfListCap {
-			return errStop
-		}
-		alert := "alert: none recorded"
+		alert := "none recorded"
 		switch {
 		case r.Delivered >= 0:
-			alert = fmt.Sprintf("alert: record %d, delivered at record %d, %s after the attempt; %s", r.Alert, r.Delivered, delayText(r.AlertDelayMs), r.Delivery)
+			alert = fmt.Sprintf("record %d, delivered at record %d, %s after the attempt; %s", r.Alert, r.Delivered, delayText(r.AlertDelayMs), r.Delivery)
 		case r.Alert >= 0:
-			alert = fmt.Sprintf("alert: record %d, %s", r.Alert, r.Delivery)
+			alert = fmt.Sprintf("record %d, %s", r.Alert, r.Delivery)
 		}
 		what := L(r.Act)
 		if r.Meaning != "" {
@@ -770,14 +825,13 @@ func (d *pdfDoc) refusalsSection() error {
 			who, reason = L("(the note names no actor: see the detail)"), "(recorded as a note, with no statement)"
 		}
 		t.row(r.Seq, when, r.Run, who, what,
-			reason, L(r.Code+": "+r.Detail+fmt.Sprintf(" (outcome record %d)", r.Outcome), alert))
+			reason, r.Code+": "+r.Detail+fmt.Sprintf(" (outcome record %d)", r.Outcome), alert)
 		return nil
 	})
-	if err != nil && err != errStop {
+	if err != nil {
 		return err
 	}
-	d.capped(int64(t.n), d.rep.Refusals.Len(), "refusals")
-	return nil
+	return d.listedAll(int64(t.n), d.rep.Refusals.Len(), "refusals")
 }
 
 func (d *pdfDoc) gatesSection() error {
@@ -789,14 +843,21 @@ func (d *pdfDoc) gatesSection() error {
 		d.para(8.5, "Gates with a finding are listed; every gate of the period is in the XLSX and the attached JSON.")
 	}
 	var t *table
-	var listed, withFinding int64
+	var listed, withFinding, others, othersListed int64
 	err := d.rep.Gates.Each(func(g *GateRow) error {
-		if !all && g.Findings == 0 {
-			return nil
-		}
-		withFinding++
-		if listed >= pdfListCap {
-			return nil
+		if g.Findings > 0 {
+			withFinding++
+		} else {
+			// A gate without a finding is listed in the evidence pack
+			// only, up to pdfListCap of them.
+			if !all {
+				return nil
+			}
+			others++
+			if othersListed >= pdfListCap {
+				return nil
+			}
+			othersListed++
 		}
 		if t == nil {
 			t = d.newTable(pcol{"run, gate, class", 32, false}, pcol{"record, time", 26, false}, pcol{"requester", 28, false},
@@ -817,17 +878,23 @@ func (d *pdfDoc) gatesSection() error {
 	if err != nil {
 		return err
 	}
+	if listed != withFinding+othersListed {
+		return fmt.Errorf("the PDF listed %d of %d gates", listed, withFinding+othersListed)
+	}
 	total := d.rep.Gates.Len()
 	switch {
 	case t == nil && all:
 		d.none("No gate.")
 	case t == nil:
 		d.none(fmt.Sprintf("None of the period's %d gates has a finding.", total))
-	default:
-		d.capped(listed, withFinding, "gates")
-		if !all {
-			d.para(8.5, fmt.Sprintf("%d gates in the period; %d with a finding.", total, withFinding))
+	case all:
+		if others > othersListed {
+			d.f.Ln(1)
+			d.para(8.5, fmt.Sprintf("Every one of the %d gates with a finding is listed here, and %d of the %d gates without one; the other %d are omitted from this PDF. All %d gates are listed in the XLSX (sheet Gates) and %s.",
+				withFinding, othersListed, others, others-othersListed, total, d.jsonWhere("gates")))
 		}
+	default:
+		d.para(8.5, fmt.Sprintf("%d gates in the period; %d with a finding, every one listed here.", total, withFinding))
 	}
 	return nil
 }
@@ -846,7 +913,7 @@ func (d *pdfDoc) signoffsSection() error {
 	t := d.newTable(pcol{"run, gate, stage", 28, false}, pcol{"record, signed at", 28, false}, pcol{"signer (printed name, principal, kind)", 36, false},
 		pcol{"meaning", 18, false}, pcol{"reason (verbatim)", 46, false}, pcol{"outcome", 24, false})
 	err := d.rep.Signoffs.Each(func(o *SignoffRow) error {
-		if t.n >= pdfListCap {
+		if int64(t.n) >= pdfListCap {
 			return errStop
 		}
 		out := L(o.Outcome)
@@ -869,7 +936,7 @@ func (d *pdfDoc) signoffsSection() error {
 	if err != nil && err != errStop {
 		return err
 	}
-	d.capped(int64(t.n), total, "sign-offs")
+	d.capped(int64(t.n), total, "sign-offs", "Sign-offs")
 	return nil
 }
 
@@ -883,7 +950,7 @@ func (d *pdfDoc) registerSection() error {
 	t := d.newTable(pcol{"part", 12, false}, pcol{"kind", 20, false}, pcol{"record", 12, false}, pcol{"principal, printed name", 40, false},
 		pcol{"kind, team", 26, false}, pcol{"key ID, policy, or what the change says", 50, true}, pcol{"state", 20, false})
 	err := d.rep.Register.Each(func(g *RegisterRow) error {
-		if t.n >= pdfListCap {
+		if int64(t.n) >= pdfListCap {
 			return errStop
 		}
 		who := L(g.Principal)
@@ -924,7 +991,7 @@ func (d *pdfDoc) registerSection() error {
 	if err != nil && err != errStop {
 		return err
 	}
-	d.capped(int64(t.n), d.rep.Register.Len(), "register rows")
+	d.capped(int64(t.n), d.rep.Register.Len(), "register rows", "Register")
 	return nil
 }
 
@@ -938,7 +1005,7 @@ func (d *pdfDoc) recordsSection() error {
 	t := d.newTable(pcol{"record", 14, false}, pcol{"time", 36, false}, pcol{"type", 20, false}, pcol{"actor", 26, false},
 		pcol{"status", 20, false}, pcol{"record hash", 64, true})
 	err := d.rep.Records.Each(func(r *RecordRow) error {
-		if t.n >= pdfListCap {
+		if int64(t.n) >= pdfListCap {
 			return errStop
 		}
 		status := "intact"
@@ -955,7 +1022,7 @@ func (d *pdfDoc) recordsSection() error {
 	if err != nil && err != errStop {
 		return err
 	}
-	d.capped(int64(t.n), n, "records")
+	d.capped(int64(t.n), n, "records", "Records")
 	return nil
 }
 

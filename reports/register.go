@@ -178,10 +178,8 @@ func (c *collector) change(ch *verifier.Change) {
 		for _, row := range c.registerRows(ch) {
 			c.rep.Register.add(&row)
 		}
-		for _, row := range exceptionRows(ch) {
-			c.rep.Exceptions.add(&row)
-		}
 	}
+	c.exceptionChange(ch)
 	c.reg.apply(ch)
 	c.registerChanged(ch)
 }
@@ -217,24 +215,43 @@ func (c *collector) registerRows(ch *verifier.Change) []RegisterRow {
 		if ch.Op == "unassign" {
 			row.State = "removed"
 		}
+	case verifier.ChangeReportingLine:
+		row.Principal, row.Name, row.State = ch.Holder, c.reg.name(ch.Holder), "in force"
+		row.Detail = ch.Holder + " reports to " + ch.Manager
+		if ch.Manager == "" {
+			row.Detail = ch.Holder + " reports to no one"
+		}
+	case verifier.ChangePersonnel:
+		row.Principal, row.Name, row.Team, row.Op, row.State = ch.Holder, c.reg.name(ch.Holder), ch.Team, ch.Event, "recorded"
+		row.Detail = fmt.Sprintf("%s: %s, effective %s", ch.Event, ch.Holder, ch.Effective)
+		if ch.Team != "" {
+			row.Detail += ", team " + ch.Team
+		}
+	case verifier.ChangeException:
+		row.Control, row.Principal, row.Name, row.State = ch.Control, ch.Holder, c.reg.name(ch.Holder), "in force"
+		row.Detail = fmt.Sprintf("exception %s: %s on %s from %s to %s", ch.Exception, strings.Join(ch.Roles, ", "), ch.Control, ch.Starts, ch.Expires)
+		if ch.Beneficiary != "" && ch.Beneficiary != ch.Holder {
+			row.Detail += ", beneficiary " + ch.Beneficiary
+		}
+		if ch.Cumulative > 0 {
+			row.Detail += fmt.Sprintf(", %d days cumulative from %s", ch.Cumulative, ch.ChainStarts)
+		}
+	case verifier.ChangeSmallOrg:
+		row.Control, row.State = ch.Control, "in force"
+		row.Detail = fmt.Sprintf("small-organisation exception %s: %s on %s, review by %s", ch.Exception, strings.Join(ch.Roles, ", "), ch.Control, ch.Expires)
+	case verifier.ChangeSmallOrgReview:
+		row.Op, row.State = ch.Op, "in force"
+		row.Detail = fmt.Sprintf("review of small-organisation exception %s: %s", ch.Exception, ch.Op)
+		if ch.Op != "end" {
+			row.Detail += ", next by " + ch.Expires
+		}
 	default:
-		// Exceptions and reporting lines (AG-259 4.5) go here.
 		return nil
 	}
 	if !ch.Applied {
 		row.State = "not applied (see findings)"
 	}
 	return []RegisterRow{row}
-}
-
-// exceptionRows are the Exceptions rows one change makes: an exception
-// opened, renewed or closed. The verifier's change log has no exception
-// kind yet (AG-259 4.5 adds it); until then no change makes one.
-func exceptionRows(ch *verifier.Change) []ExceptionRow {
-	switch ch.Kind {
-	default:
-		return nil
-	}
 }
 
 // registerSnapshot writes the register as it stands (before the record

@@ -325,15 +325,19 @@ func (x *xlsxWriter) conflictsSheet() error {
 }
 
 func (x *xlsxWriter) exceptionsSheet() error {
-	s, err := x.newSheet("Exceptions", cols("exception", 16, colText, "control", 14, colText, "holder", 18, colText, "printed name", 20, colText,
-		"team", 12, colText, "roles", 24, colText, "approver", 18, colText, "state", 16, colText, "opened"+x.tz(), 20, colTime,
-		"expires"+x.tz(), 20, colTime, "cumulative seconds", 12, colNum, "reason", 50, colText, "records", 16, colText, "record hash", 40, colText))
+	s, err := x.newSheet("Exceptions", cols("kind", 10, colText, "exception", 16, colText, "control", 14, colText, "run", 16, colText,
+		"holder", 18, colText, "printed name", 20, colText, "team", 12, colText, "beneficiary", 18, colText, "roles", 24, colText,
+		"approver", 26, colText, "state", 14, colText, "opened in period", 10, colText, "opened"+x.tz(), 20, colTime,
+		"starts", 12, colText, "expires or review by", 12, colText, "in force from"+x.tz(), 20, colTime, "in force until"+x.tz(), 20, colTime,
+		"days", 8, colNum, "cumulative days", 10, colNum, "chain starts", 12, colText, "reviews", 40, colText,
+		"relied on after, records", 16, colText, "reason", 50, colText, "records", 16, colText, "record hash", 40, colText))
 	if err != nil {
 		return err
 	}
 	err = x.rep.Exceptions.Each(func(e *ExceptionRow) error {
-		return s.add(firstSeq(e.Records), e.Exception, e.Control, e.Holder, e.Name, e.Team, e.Roles, e.Approver, e.State, e.Opened, e.Expires,
-			e.Seconds, e.Reason, seqsText(e.Records), e.Hash)
+		return s.add(firstSeq(e.Records), e.Kind, e.Exception, e.Control, e.Run, e.Holder, e.Name, e.Team, e.Beneficiary, e.Roles, e.Approver,
+			e.State, map[bool]string{true: "yes", false: "no"}[e.OpenedInPeriod], e.Opened, e.Starts, e.Expires, e.From, e.Until, e.Days,
+			e.CumulativeDays, e.ChainStarts, e.Reviews, seqsText(e.UsedAfter), e.Reason, seqsText(e.Records), e.Hash)
 	})
 	if err != nil {
 		return err
