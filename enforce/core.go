@@ -100,6 +100,9 @@ type Core struct {
 	sinceSeal int
 	closed    bool
 	dl        *delivery
+	// noteAlert names, for a personnel-conflict note being written, the
+	// person and control its alert names (orgchart.go).
+	noteAlert map[*format.Note][2]string
 }
 
 func (c *Core) now() string {

@@ -252,6 +252,15 @@ func (c *Core) Propose(runID string, action []byte, summary map[string]string, b
 		}
 	}
 	gdef, pv := c.st.requiredGate(a.Class)
+	if code == "" && a.Class == format.ClassException {
+		if e, ok := decodeChangeAction(action).(*format.ExceptionAction); ok {
+			pv = 0
+			if c.st.policy != nil {
+				pv = c.st.policy.version
+			}
+			gdef = c.st.exceptionGate(e, a.Class, pv)
+		}
+	}
 	if code == "" {
 		if g, v, why := c.changeGate(a); why != "" {
 			code, detail = CodeRoleNotAssigned, why

@@ -25,7 +25,16 @@ const CodeInvalidControl = "invalid-control"
 func (c *Core) judgeRoles(a *format.Action, proposer string) (string, string) {
 	switch {
 	case a.Class == format.ClassControl || a.Class == format.ClassTeam || a.Class == format.ClassRole:
-		return c.judgeRegisterChange(a, proposer)
+		if code, why := c.judgeRegisterChange(a, proposer); code != "" {
+			return code, why
+		}
+		if a.Class == format.ClassControl {
+			if ch, err := format.DecodeChange(a, format.Strict); err == nil {
+				return c.judgeInConflict(proposer, ch.(*format.ControlAction).Control)
+			}
+		}
+	case isExceptionClass(a.Class):
+		return c.judgeExceptionChange(a.Class, a.Raw)
 	case a.Class == format.ClassPolicy:
 		ch, err := format.DecodeChange(a, format.Strict)
 		if err != nil || !c.on(CodeRoleNotAssigned) {
@@ -38,6 +47,9 @@ func (c *Core) judgeRoles(a *format.Action, proposer string) (string, string) {
 			}
 			if !c.st.holds(c.st.reg, proposer, ctl, RoleBuild) {
 				return CodeRoleNotAssigned, fmt.Sprintf("the policy changes control %s; %s does not hold build on it", ctl, proposer)
+			}
+			if code, why := c.judgeInConflict(proposer, ctl); code != "" {
+				return code, why
 			}
 		}
 	case !format.IsChangeClass(a.Class):
@@ -63,7 +75,7 @@ func (c *Core) judgeOperate(class, actor string) (string, string) {
 	if !s.holds(s.reg, actor, ctl, RoleOperate) {
 		return CodeRoleNotAssigned, fmt.Sprintf("%s does not hold operate on control %s, which governs %s", actor, ctl, class)
 	}
-	return "", ""
+	return c.judgeInConflict(actor, ctl)
 }
 
 // changeGate returns the gate a change of existing controls needs instead
@@ -107,6 +119,20 @@ func (c *Core) changeGate(a *format.Action) (*format.GateDef, int64, string) {
 // that assigns them (or a team they are in).
 func (c *Core) judgeSignoffRoles(r *run, signer string) (string, string) {
 	s := c.st
+	for _, ctl := range r.controls {
+		if code, why := c.judgeInConflict(signer, ctl); code != "" {
+			return code, why
+		}
+	}
+	switch r.class {
+	case format.ClassException:
+		return c.judgeExceptionSignoff(r, signer)
+	case format.ClassReportingLine:
+		if rl := reportingLineAction(r.action); rl != nil && c.on(CodeBeneficiary) &&
+			(s.samePerson(rl.Principal, signer) || rl.Manager != "" && s.samePerson(rl.Manager, signer)) {
+			return CodeBeneficiary, fmt.Sprintf("run %s sets %s's manager, and %s is the principal or the manager it names: someone else approves it", r.id, rl.Principal, signer)
+		}
+	}
 	if c.on(CodeConflictingRole) {
 		for _, ctl := range r.controls {
 			for _, role := range []string{RoleBuild, RoleValidate} {
@@ -175,6 +201,8 @@ func (c *Core) judgeExecuteRoles(r *run) (string, string) {
 			}
 		}
 		return c.judgeRegisterChange(a, r.proposer)
+	case isExceptionClass(r.class):
+		return c.judgeExceptionChange(r.class, r.action)
 	case !format.IsChangeClass(r.class):
 		return c.judgeOperate(r.class, r.proposer)
 	}
@@ -242,9 +270,22 @@ func (c *Core) controlFact(stmt format.Signed, purpose, role string) (*Decision,
 	if c.on(CodeRoleNotAssigned) && !c.st.holds(c.st.reg, p.ID, st.Control, role) {
 		return c.refuseNote(CodeRoleNotAssigned, fmt.Sprintf("%s does not hold %s on control %s: the %s is not recorded", p.ID, role, st.Control, e.typ), nil)
 	}
+	if code, why := c.judgeInConflict(p.ID, st.Control); code != "" {
+		return c.refuseNote(code, why+": the "+e.typ+" is not recorded", nil)
+	}
 	seqs, err := c.write(e)
 	if err != nil {
 		return nil, err
 	}
 	return &Decision{Accepted: true, Code: "ok", Detail: e.typ + " recorded", Outcome: seqs[0]}, nil
+}
+
+// isExceptionClass reports whether class is one of the reporting-line and
+// exception change classes (orgchart.go, exceptions.go).
+func isExceptionClass(class string) bool {
+	switch class {
+	case format.ClassReportingLine, format.ClassException, format.ClassSmallOrg, format.ClassSmallOrgReview:
+		return true
+	}
+	return false
 }

@@ -28,8 +28,10 @@ type state struct {
 	pending    map[int64]*pendingAttempt
 	al         alertState // alerts awaiting delivery (alerts.go)
 	next       int64
-	reg        *register  // controls, teams and role assignments
-	days       *dayTotals // the daily aggregates of the current local day
+	reg        *register   // controls, teams and role assignments
+	days       *dayTotals  // the daily aggregates of the current local day
+	org        *orgChart   // reporting lines (orgchart.go)
+	exc        *exceptions // exceptions in force (exceptions.go)
 	// off holds refusal checks disabled by a test (export_test.go), to
 	// show each one is load-bearing. It is empty outside tests.
 	off map[string]bool
@@ -134,7 +136,8 @@ type run struct {
 func newState(genesis format.Hash) *state {
 	return &state{genesis: genesis, principals: map[string]*principal{}, keys: map[format.Hash]*key{}, runs: map[string]*run{},
 		used: map[runKey]struct{}{}, stmts: map[format.Hash]struct{}{}, person: map[string]string{}, pending: map[int64]*pendingAttempt{},
-		off: map[string]bool{}, reg: newRegister(), days: &dayTotals{}}
+		off: map[string]bool{}, reg: newRegister(), days: &dayTotals{},
+		org: &orgChart{lines: map[string]line{}}, exc: newExceptions()}
 }
 
 func (s *state) applyGenesis(g *format.Genesis) {
@@ -214,6 +217,9 @@ func (s *state) replay(line []byte) error {
 		s.runs[b.Run] = r
 		s.used[runKeyOf(b.Run)] = struct{}{}
 		s.pending[rec.Seq] = &pendingAttempt{seq: rec.Seq, actor: rec.Actor, run: b.Run}
+	case *format.Personnel:
+		s.reg.applyPersonnel(b)
+		s.lapseSmallOrgs()
 	case *format.Gate:
 		if r := s.runs[b.Run]; r != nil {
 			r.gate, r.policy = b, b.Policy
@@ -231,7 +237,8 @@ func (s *state) replay(line []byte) error {
 		if r := s.runs[b.Run]; r != nil {
 			r.executed, r.open = true, false
 			if format.IsChangeClass(r.class) {
-				s.applyChange(r)
+				s.applyChange(r, rec.Seq, rec.Time)
+				s.lapseSmallOrgs()
 			} else if r.amounts.hasAmount && !r.amounts.elsewhere && r.amounts.hasCurrency {
 				s.days.add(rec.Time, dayKey{r.proposer, r.class, r.currency}, r.amount)
 			}
@@ -264,7 +271,7 @@ func (s *state) applyOutcome(o *format.Outcome) {
 }
 
 // applyChange puts an executed change run into force.
-func (s *state) applyChange(r *run) {
+func (s *state) applyChange(r *run, seq int64, at string) {
 	a, err := format.ParseAction(r.action)
 	if err != nil {
 		return
@@ -285,6 +292,8 @@ func (s *state) applyChange(r *run) {
 		s.policy = p
 	case *format.ControlAction, *format.TeamAction, *format.RoleAction:
 		s.reg.apply(c)
+	case *format.ReportingLineAction, *format.ExceptionAction, *format.SmallOrgAction, *format.SmallOrgReviewAction:
+		s.applyExceptionChange(r, c, seq, at)
 	}
 }
 

@@ -137,9 +137,12 @@ type ReportingLineAction struct {
 
 // ExceptionAction grants a time-limited exception to role segregation.
 type ExceptionAction struct {
-	Class          string   `json:"class"`
-	Exception      string   `json:"exception"`
-	Holder         string   `json:"holder"`
+	Class     string `json:"class"`
+	Exception string `json:"exception"`
+	Holder    string `json:"holder"`
+	// Beneficiary (revision 1.2) is the principal who asked for the
+	// exception and answers for its use; it may equal the holder.
+	Beneficiary    string   `json:"beneficiary,omitempty"`
 	Control        string   `json:"control"`
 	Roles          []string `json:"roles"`
 	RiskAssessment string   `json:"risk_assessment"`

@@ -127,6 +127,10 @@ type Stage struct {
 	// of a role on a control, resolved against the register at the
 	// proposal's sequence number; a gate record carries the resolved pool.
 	PoolRole *PoolRole `json:"pool_role,omitempty"`
+	// PoolAbove, when present (revision 1.2), says the pool is every
+	// principal above this principal in the reporting lines, resolved at
+	// the proposal (the approval of a change.exception).
+	PoolAbove string `json:"pool_above,omitempty"`
 }
 
 // PoolRole names the holders of one role on one control (revision 1.2).
