@@ -98,7 +98,7 @@ func (s *state) zone() *time.Location {
 // judgeTime is the instant a decision is judged at: the clock, held at
 // the last record's time when it stepped back, as the records will be.
 func (c *Core) judgeTime() time.Time {
-	at := c.now()
+	at := c.decisionTime()
 	if last := c.chain.LastTime(); at < last {
 		at = last
 	}
@@ -330,8 +330,8 @@ func (c *Core) judgeExceptionSignoff(r *run, signer string) (string, string) {
 		return "", ""
 	}
 	s := c.st
-	if c.on(CodeSelfApproval) && (s.holderPerson(e, signer) || s.samePerson(e.Beneficiary, signer)) {
-		return CodeSelfApproval, fmt.Sprintf("%s is the holder or the beneficiary of exception %s and cannot approve it", signer, e.Exception)
+	if why := s.exceptionSelf(r, signer); why != "" && c.on(CodeSelfApproval) {
+		return CodeSelfApproval, why
 	}
 	if !c.on(CodeNotInPool) {
 		return "", ""
@@ -498,4 +498,20 @@ func (s *state) lapseSmallOrgs() {
 	for _, so := range s.exc.small {
 		so.lapsed = true
 	}
+}
+
+// exceptionSelf returns why signer, as the holder of a change.exception
+// run's exception (or a member of the holding team) or its beneficiary,
+// cannot approve it, or "".
+func (s *state) exceptionSelf(r *run, signer string) string {
+	e, _ := decodeChangeAction(r.action).(*format.ExceptionAction)
+	switch {
+	case e == nil:
+		return ""
+	case s.holderPerson(e, signer):
+		return fmt.Sprintf("%s holds exception %s (or is a member of the team holding it) and cannot approve it", signer, e.Exception)
+	case e.Beneficiary != "" && s.samePerson(e.Beneficiary, signer):
+		return fmt.Sprintf("%s is the beneficiary of exception %s and cannot approve it", signer, e.Exception)
+	}
+	return ""
 }

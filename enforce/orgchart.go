@@ -170,6 +170,7 @@ func (s *state) applyReportingLine(r *run, rl *format.ReportingLineAction, seq i
 func (c *Core) Personnel(stmt format.Signed) (*Decision, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	defer c.begin()()
 	st, p, err := c.attribute(stmt, format.PurposePersonnel)
 	if err != nil {
 		return asDecision(err)

@@ -247,6 +247,7 @@ func (c *Core) AuditFinding(stmt format.Signed) (*Decision, error) {
 func (c *Core) controlFact(stmt format.Signed, purpose, role string) (*Decision, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	defer c.begin()()
 	st, p, err := c.attribute(stmt, purpose)
 	if err != nil {
 		return asDecision(err)
