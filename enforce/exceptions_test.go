@@ -97,6 +97,7 @@ func onlyFindings(t *testing.T, res *verifier.Result, allowed map[string][]strin
 			t.Errorf("unexpected finding %s: %s %v", f.Rule, f.Message, f.Records)
 		}
 		seen[f.Rule]++
+		t.Logf("finding %s: %s %v", f.Rule, f.Message, f.Records)
 	}
 	return seen
 }

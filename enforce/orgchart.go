@@ -2,7 +2,6 @@ package enforce
 
 import (
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -248,24 +247,14 @@ func (r *register) applyPersonnel(p *format.Personnel) {
 	}
 }
 
-// conflictOf returns the roles of an uncovered conflict on ctl that id's
-// person is part of at instant at: as a person, or as a member of a team
-// in conflict. nil when there is none.
+// conflictOf returns the roles of an uncovered conflict of id's person on
+// ctl at instant at (the roles it holds individually and through its
+// teams), or nil. A team in conflict because one member holds a role of
+// their own does not stop its other members: the person does.
 func (s *state) conflictOf(id, ctl string, at time.Time) (string, []string) {
-	all := s.conflictsOn(s.reg, ctl)
-	units := []string{"person " + s.personOf(id)}
-	for _, tid := range slices.Sorted(maps.Keys(s.reg.teams)) {
-		for _, m := range s.reg.teams[tid].members {
-			if s.samePerson(m, id) {
-				units = append(units, "team "+tid)
-				break
-			}
-		}
-	}
-	for _, u := range units {
-		if roles := all[u]; len(roles) >= 2 && !s.covered(ctl, u, roles, at) {
-			return u, roles
-		}
+	u := "person " + s.personOf(id)
+	if roles := s.conflictsOn(s.reg, ctl)[u]; len(roles) >= 2 && !s.covered(ctl, u, roles, at) {
+		return u, roles
 	}
 	return "", nil
 }
