@@ -199,7 +199,7 @@ func (s *state) smallOrgInForce(so *smallOrg, reg *register, at time.Time) bool 
 // humans holding roles to 5: it would lapse the exception underfoot. The
 // exception is ended by a review first.
 func (s *state) smallOrgGrowth(after *register, at time.Time) string {
-	if s.people(after) < smallOrgMaxPeople || s.people(s.reg) >= smallOrgMaxPeople {
+	if len(s.exc.small) == 0 || s.people(after) < smallOrgMaxPeople || s.people(s.reg) >= smallOrgMaxPeople {
 		return ""
 	}
 	for _, id := range slices.Sorted(maps.Keys(s.exc.small)) {

@@ -188,6 +188,13 @@ func Test83ExceptionProcess(t *testing.T) {
 	// The same manager, once 30 days have passed, approves the run
 	// proposed before: the pool was resolved at the proposal.
 	o.ok(o.signoff("risk.ana", fresh.Requests[0], "", "approved after the settling period"))
+	// A reporting line recorded after the proposal (here the same line
+	// again) makes its manager no approver of that run.
+	late := o.ok(o.proposeText("ops.dana", exceptionDef("x-late", "risk.chen", "risk.chen", "desk", "cover for audit", o.today(), o.today().AddDays(6), "build", "audit")))
+	o.pass("ops.dana", lineDef("risk.chen", "risk.ben"), gov)
+	wantDetail(t, "after exception x-late was proposed", o.refused(enforce.CodeNotInPool), func() (*enforce.Decision, error) {
+		return o.signoff("risk.ben", late.Requests[0], "", "approved")
+	})
 
 	// Step 8: the approval is the approver's own statement, naming the run,
 	// its action and the gate; the gate names the holder and its pool.
