@@ -226,3 +226,29 @@ func TestExceptionChecksBearLoad(t *testing.T) {
 		}
 	}
 }
+
+// TestTeamException: an exception held by a team is approved from above
+// its accountable human, never by one of its members (even one above the
+// accountable), and covers the team and each member combining its roles.
+func TestTeamException(t *testing.T) {
+	o := newStaffOrg(t)
+	o.pass("ops.dana", teamDef("builders", "eng.erin", "eng.erin", "eng.omar", "risk.chen"), gov)
+	o.ownControl("desk", false, []string{"desk.op"}, nil, map[string]string{
+		enforce.RoleBuild: "team:builders", enforce.RoleApprove: "risk.ana", enforce.RoleValidate: "val.vera",
+	})
+	o.lines()
+	o.later(31 * day)
+	o.refused(enforce.CodeConflictingRole)(o.proposeText("ops.dana", holderDef("desk", enforce.RoleValidate, "team:builders", "assign")))
+	d := o.ok(o.proposeText("ops.dana", exceptionDef("x-team", "builders", "eng.erin", "desk", "the builders validate their own changes during the audit freeze",
+		o.today(), o.today().AddDays(13), "build", "validate")))
+	o.refused(enforce.CodeSelfApproval)(o.signoff("risk.chen", d.Requests[0], "", "my team"))
+	o.ok(o.signoff("risk.ben", d.Requests[0], "", "accepted for two weeks"))
+	o.ok(o.execute("ops.dana", d.Requests[0].Run))
+	o.assign("desk", enforce.RoleValidate, "team:builders")
+	o.ok(o.validate("eng.omar", "desk", "pass"))
+	b := o.verifyExportAllowing(exceptionFindings("team builders holding roles [build validate]", "person eng.erin holding roles [build validate]",
+		"person eng.omar holding roles [build validate]", "person risk.chen holding roles [build validate]"))
+	if g := gateOf(t, b, d.Requests[0].Run); g.Stages[0].PoolAbove != "eng.erin" {
+		t.Fatalf("team exception gate: %+v", g.Stages)
+	}
+}
