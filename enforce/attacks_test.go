@@ -76,7 +76,7 @@ func (o *org) approved(run string, action []byte, beneficiary string) *enforce.D
 func (o *org) signAt(id string, st *format.Statement, skew time.Duration) format.Signed {
 	o.t.Helper()
 	p := o.ppl[id]
-	st.Bundle, st.Principal, st.Name, st.Time = o.core.Genesis().String(), id, p.Name, format.FormatTime(o.clock.Add(skew))
+	st.Bundle, st.Principal, st.Name, st.Time = o.core.Genesis().String(), id, p.Name, format.FormatTime(o.time().Add(skew))
 	s, err := format.SignStatement(st, o.keys[id])
 	if err != nil {
 		o.t.Fatal(err)
@@ -177,7 +177,7 @@ var attacks = []attack{
 	}},
 	{"sign-off replayed byte for byte", enforce.CodeReplayedStatement, enforce.ErrReplayed, withPolicy(func(o *org) func() (*enforce.Decision, error) {
 		d := o.ok(o.propose("pay-1", "agent.payments", payment("10.00"), nil, ""))
-		st, _ := d.Requests[1].Statement("risk.ana", o.ppl["risk.ana"].Name, format.FormatTime(o.clock), "", "approved")
+		st, _ := d.Requests[1].Statement("risk.ana", o.ppl["risk.ana"].Name, format.FormatTime(o.time()), "", "approved")
 		s := o.sign("risk.ana", st)
 		o.ok(o.core.SignOff(s))
 		return func() (*enforce.Decision, error) { return o.core.SignOff(s) }
@@ -362,7 +362,7 @@ var attacks = []attack{
 	{"blank sign-off reason", enforce.CodeEmptyReason, nil, withPolicy(func(o *org) func() (*enforce.Decision, error) {
 		d := o.ok(o.propose("pay-1", "agent.payments", payment("10.00"), nil, ""))
 		return func() (*enforce.Decision, error) {
-			st, _ := d.Requests[1].Statement("risk.ana", o.ppl["risk.ana"].Name, format.FormatTime(o.clock), "", "x")
+			st, _ := d.Requests[1].Statement("risk.ana", o.ppl["risk.ana"].Name, format.FormatTime(o.time()), "", "x")
 			st.Reason = "   "
 			return o.core.SignOff(o.sign("risk.ana", st))
 		}
@@ -376,7 +376,7 @@ var attacks = []attack{
 	{"zero-width sign-off reason", enforce.CodeEmptyReason, nil, withPolicy(func(o *org) func() (*enforce.Decision, error) {
 		d := o.ok(o.propose("pay-1", "agent.payments", payment("10.00"), nil, ""))
 		return func() (*enforce.Decision, error) {
-			st, _ := d.Requests[1].Statement("risk.ana", o.ppl["risk.ana"].Name, format.FormatTime(o.clock), "", "x")
+			st, _ := d.Requests[1].Statement("risk.ana", o.ppl["risk.ana"].Name, format.FormatTime(o.time()), "", "x")
 			st.Reason = "\u200b"
 			return o.core.SignOff(o.sign("risk.ana", st))
 		}

@@ -450,11 +450,11 @@ func TestScenarioABuilderCannotApproveOwnLimitRaise(t *testing.T) {
 // again at local midnight, not at UTC's.
 func TestDailyAggregateByLocalDay(t *testing.T) {
 	o := tradingDesk(t)
-	o.clock = time.Date(2027, 6, 1, 22, 0, 0, 0, time.UTC) // 23:00 in London
+	o.setClock(time.Date(2027, 6, 1, 22, 0, 0, 0, time.UTC)) // 23:00 in London
 	o.pass("agent.trader", trade("400000.00"))
 	o.ok(o.proposeText("agent.trader", trade("200000.00")))
 	o.refused(enforce.CodeOverLimit)(o.execute("agent.trader", fmt.Sprintf("trade-%d", o.runs)))
-	o.clock = time.Date(2027, 6, 1, 23, 0, 5, 0, time.UTC) // 00:00:05 on 2 June in London; 1 June in UTC
+	o.setClock(time.Date(2027, 6, 1, 23, 0, 5, 0, time.UTC)) // 00:00:05 on 2 June in London; 1 June in UTC
 	o.pass("agent.trader", trade("450000.00"))
 	o.ok(o.proposeText("agent.trader", trade("60000.00")))
 	o.refused(enforce.CodeOverLimit)(o.execute("agent.trader", fmt.Sprintf("trade-%d", o.runs)))

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -30,6 +31,9 @@ type org struct {
 	runs int
 	// held stops the clock: while it is set, every reading is clock.
 	held bool
+	// mu guards clock and held: the core reads its clock from the
+	// goroutine delivering alerts too.
+	mu sync.Mutex
 }
 
 func key(name string) ed25519.PrivateKey {
@@ -38,16 +42,32 @@ func key(name string) ed25519.PrivateKey {
 }
 
 func (o *org) now() time.Time {
+	o.mu.Lock()
+	defer o.mu.Unlock()
 	if !o.held {
 		o.clock = o.clock.Add(time.Second)
 	}
 	return o.clock
 }
 
+// time reads the test clock without moving it.
+func (o *org) time() time.Time {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.clock
+}
+
+// setClock sets the test clock to t and releases it if held.
+func (o *org) setClock(t time.Time) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.clock, o.held = t, false
+}
+
 func (o *org) sign(id string, st *format.Statement) format.Signed {
 	o.t.Helper()
 	p := o.ppl[id]
-	st.Bundle, st.Principal, st.Name, st.Time = o.core.Genesis().String(), id, p.Name, format.FormatTime(o.clock)
+	st.Bundle, st.Principal, st.Name, st.Time = o.core.Genesis().String(), id, p.Name, format.FormatTime(o.time())
 	s, err := format.SignStatement(st, o.keys[id])
 	if err != nil {
 		o.t.Fatal(err)
@@ -91,7 +111,7 @@ func (o *org) genesis() enforce.Genesis {
 		o.keys[id], o.ppl[id] = k, p
 		yes := true
 		pop, err := format.SignStatement(&format.Statement{Purpose: format.PurposeEnrolSelf, Bundle: format.Hash{}.String(), Principal: id, Name: p.Name,
-			Time: format.FormatTime(o.clock), Key: format.HexKey(k.Public().(ed25519.PublicKey)), Kind: p.Kind, Team: p.Team, Registrar: &yes}, k)
+			Time: format.FormatTime(o.time()), Key: format.HexKey(k.Public().(ed25519.PublicKey)), Kind: p.Kind, Team: p.Team, Registrar: &yes}, k)
 		if err != nil {
 			o.t.Fatal(err)
 		}
@@ -151,7 +171,7 @@ func (o *org) propose(run, maker string, action []byte, summary map[string]strin
 }
 
 func (o *org) signoff(id string, req *signreq.Request, meaning, reason string) (*enforce.Decision, error) {
-	st, err := req.Statement(id, o.ppl[id].Name, format.FormatTime(o.clock), meaning, reason)
+	st, err := req.Statement(id, o.ppl[id].Name, format.FormatTime(o.time()), meaning, reason)
 	if err != nil {
 		o.t.Fatal(err)
 	}
@@ -298,7 +318,7 @@ func TestRefusalsAreRecorded(t *testing.T) {
 	o.refused(enforce.CodeNoGrant)(o.propose("pay-3", "agent.reviewer", payment("10.00"), nil, ""))
 
 	// A statement that is not the principal's own is not attributed to them.
-	st, _ := approval.Statement("risk.chen", "Chen Wei", format.FormatTime(o.clock), "", "forged")
+	st, _ := approval.Statement("risk.chen", "Chen Wei", format.FormatTime(o.time()), "", "forged")
 	st.Bundle = o.core.Genesis().String()
 	forged, _ := format.SignStatement(st, key("risk.ana"))
 	forged.Key = format.KeyIDOf(key("risk.chen").Public().(ed25519.PublicKey))

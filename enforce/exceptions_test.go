@@ -26,14 +26,14 @@ var london = func() *time.Location {
 }()
 
 // today is the organisation's local date at the test clock.
-func (o *org) today() calendar.Date { return calendar.On(o.clock, london) }
+func (o *org) today() calendar.Date { return calendar.On(o.time(), london) }
 
 // later moves the test clock on by d, once the alerts written so far are
 // delivered (a delivery is recorded at the clock's time).
 func (o *org) later(d time.Duration) {
 	o.t.Helper()
 	o.settle()
-	o.clock, o.held = o.clock.Add(d), false
+	o.setClock(o.time().Add(d))
 }
 
 // at moves the test clock on to t and holds it there, so that the records
@@ -42,11 +42,16 @@ func (o *org) later(d time.Duration) {
 func (o *org) at(t time.Time) {
 	o.t.Helper()
 	o.settle()
-	if !o.clock.Before(t) {
-		o.t.Fatalf("clock %s is not before %s", o.clock, t)
+	if now := o.time(); !now.Before(t) {
+		o.t.Fatalf("clock %s is not before %s", now, t)
 	}
+	o.mu.Lock()
 	o.clock, o.held = t, true
+	o.mu.Unlock()
 }
+
+// release lets the held test clock run again.
+func (o *org) release() { o.setClock(o.time()) }
 
 const day = 24 * time.Hour
 
@@ -276,7 +281,7 @@ func Test87ExceptionDuration(t *testing.T) {
 	o.ownControl("desk", false, []string{"desk.op"}, nil, deskOwners)
 	o.lines()
 	o.at(time.Date(2027, 1, 4, 9, 0, 0, 0, time.UTC))
-	o.held = false
+	o.release()
 	starts := o.today()
 	if starts != (calendar.Date{Year: 2027, Month: time.January, Day: 4}) {
 		t.Fatalf("local date %s", starts)

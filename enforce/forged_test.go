@@ -111,7 +111,7 @@ func TestForgedSelfApprovalIsAFinding(t *testing.T) {
 		t.Fatalf("honest bundle: %s %+v", res.Verdict, res.Findings)
 	}
 	f := newForger(t, o, dir)
-	st, err := d.Requests[0].Statement("eng.erin", o.ppl["eng.erin"].Name, format.FormatTime(o.clock), "", "launch volume, approved by me")
+	st, err := d.Requests[0].Statement("eng.erin", o.ppl["eng.erin"].Name, format.FormatTime(o.time()), "", "launch volume, approved by me")
 	if err != nil {
 		t.Fatal(err)
 	}

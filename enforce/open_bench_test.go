@@ -29,7 +29,7 @@ func benchmarkOpen(b *testing.B, records int64) {
 		b.Fatal(err)
 	}
 	propose := o.sign("agent.payments", &format.Statement{Purpose: format.PurposePropose, Run: "pay-0", Class: "payment", Action: format.ActionDigest(payment("10.00")).String(), Reason: "invoice"})
-	st, _ := d.Requests[1].Statement("risk.ana", o.ppl["risk.ana"].Name, format.FormatTime(o.clock), "", "supplier verified; amount within budget")
+	st, _ := d.Requests[1].Statement("risk.ana", o.ppl["risk.ana"].Name, format.FormatTime(o.time()), "", "supplier verified; amount within budget")
 	signoff := o.sign("risk.ana", st)
 	o.core.Close()
 

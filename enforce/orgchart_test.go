@@ -134,7 +134,7 @@ func TestSmallOrgException(t *testing.T) {
 		enforce.RoleBuild: "eng.erin", enforce.RoleApprove: "risk.ana", enforce.RoleValidate: "val.vera",
 	})
 	o.at(time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC))
-	o.held = false
+	o.release()
 	today := o.today()
 	feb28 := calendar.Date{Year: 2027, Month: time.February, Day: 28}
 	if today.AddMonths(3) != feb28 {
@@ -157,7 +157,7 @@ func TestSmallOrgException(t *testing.T) {
 	})
 	// A review on 28 February (local) sets the next one 3 months on.
 	o.at(time.Date(2027, 2, 28, 12, 0, 0, 0, time.UTC))
-	o.held = false
+	o.release()
 	may28 := calendar.Date{Year: 2027, Month: time.May, Day: 28}
 	o.refused(enforce.CodeInvalidException)(o.proposeText("ops.dana", reviewDef("so-1", "continue", "controls working", may28.AddDays(1))))
 	o.pass("ops.dana", reviewDef("so-1", "continue", "re-validations done monthly; no exceptions found", may28), gov)
@@ -170,7 +170,7 @@ func TestSmallOrgException(t *testing.T) {
 	o.ok(o.validate("eng.erin", "desk", "pass"))
 	o.at(end)
 	o.refused(enforce.CodeConflictingRole)(o.validate("eng.erin", "desk", "pass"))
-	o.held = false
+	o.release()
 	o.refused(enforce.CodeInvalidException)(o.proposeText("ops.dana", reviewDef("so-1", "continue", "late review", o.today().AddMonths(3))))
 	o.verifyExportAllowing(map[string][]string{verifier.RuleControlRoles: {"leaves person eng.erin holding roles [build validate] on control desk"}})
 }

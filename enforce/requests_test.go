@@ -19,7 +19,7 @@ func (o *org) signEnrolment(id string, r *signreq.Enrolment, check string) forma
 	if err := r.Check(); err != nil {
 		o.t.Fatal(err)
 	}
-	st, err := r.Statement(id, o.ppl[id].Name, format.FormatTime(o.clock), check)
+	st, err := r.Statement(id, o.ppl[id].Name, format.FormatTime(o.time()), check)
 	if err != nil {
 		o.t.Fatal(err)
 	}
@@ -35,7 +35,7 @@ func (o *org) signRevocation(id string, r *signreq.Revocation) format.Signed {
 	if err := r.Check(); err != nil {
 		o.t.Fatal(err)
 	}
-	s, err := format.SignStatement(r.Statement(id, o.ppl[id].Name, format.FormatTime(o.clock)), o.keys[id])
+	s, err := format.SignStatement(r.Statement(id, o.ppl[id].Name, format.FormatTime(o.time())), o.keys[id])
 	if err != nil {
 		o.t.Fatal(err)
 	}
