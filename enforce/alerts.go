@@ -84,6 +84,9 @@ var ErrNoAlerter = errors.New("alerts await delivery and no alerter is configure
 // class with action alerts, and the control the act was on ("" when the
 // action names none). A note (no run) alerts by its code alone.
 func alertable(code, class string, action []byte) (bool, string) {
+	if class == "" && action == nil && code == CodePersonnelConflict {
+		return true, "" // a note: a mover's conflict (SPEC.md §6.9)
+	}
 	if code != CodeRoleNotAssigned && code != CodeConflictingRole && code != CodeNotInPool {
 		return false, ""
 	}
@@ -131,6 +134,9 @@ func (c *Core) alertFor(recs []built) *format.Alert {
 	case *format.Note:
 		if ok, _ := alertable(b.Code, "", nil); !ok {
 			return nil
+		}
+		if pc, ok := c.noteAlert[b]; ok {
+			return &format.Alert{Attempt: last.seq, Principal: pc[0], Control: pc[1], Text: fmt.Sprintf("personnel conflict, recorded as a note: %s", b.Text)}
 		}
 		return &format.Alert{Attempt: last.seq, Text: fmt.Sprintf("refused (%s), recorded as a note: %s", b.Code, b.Text)}
 	case *format.Outcome:
