@@ -20,11 +20,11 @@ import (
 // org is a test organisation: each principal's key is held here, as each
 // principal's own machine would hold it; the core only sees statements.
 type org struct {
-	t       *testing.T
-	core    *enforce.Core
-	keys    map[string]ed25519.PrivateKey
-	ppl     map[string]format.Principal
-	clock   time.Time
+	t     *testing.T
+	core  *enforce.Core
+	keys  map[string]ed25519.PrivateKey
+	ppl   map[string]format.Principal
+	clock time.Time
 	// bundle is the bundle ID genesis gives; "" for "test".
 	bundle string
 	// runs numbers the runs the register helpers make.
