@@ -353,7 +353,7 @@ func (c *Core) judgeExceptionSignoff(r *run, signer string) (string, string) {
 			return CodeNotInPool, fmt.Sprintf("%s became above %s after exception %s was proposed (reporting line of record %d)", signer, anchor, e.Exception, l.seq)
 		case s.samePerson(l.proposer, signer):
 			return CodeNotInPool, fmt.Sprintf("%s proposed the reporting-line change (record %d) that put them above %s, so does not approve exception %s", signer, l.seq, anchor, e.Exception)
-		case today.Sub(calendar.On(lt, s.zone())) <= managerSettleDays:
+		case today.Sub(calendar.On(lt, s.zone())) < managerSettleDays:
 			return CodeNotInPool, fmt.Sprintf("%s became above %s on %s (record %d), within %d days before this approval: a new manager does not approve exception %s", signer, anchor, calendar.On(lt, s.zone()), l.seq, managerSettleDays, e.Exception)
 		}
 	}

@@ -85,26 +85,50 @@ func (o *org) lines() {
 	}
 }
 
-// onlyFindings requires every finding of res to be one allowed: of a rule
-// named in allowed, with a message containing the text given for it. The
-// findings allowed are those the verifier of this revision makes because
-// it does not yet know reporting lines, personnel membership or
-// exceptions (SPEC.md 1.2, AG-259 part 2). It returns the rules seen.
-func onlyFindings(t *testing.T, res *verifier.Result, allowed map[string][]string) map[string]int {
+// wantFinding is a finding a test expects: its rule, a text its message
+// contains, and its records.
+type wantFinding struct {
+	rule    string
+	text    string
+	records []int64
+}
+
+// exactFindings requires the findings of res to be want, one for one and
+// in order.
+func exactFindings(t *testing.T, res *verifier.Result, want []wantFinding) {
 	t.Helper()
-	seen := map[string]int{}
 	for _, f := range res.Findings {
-		ok := false
-		for _, text := range allowed[f.Rule] {
-			ok = ok || strings.Contains(f.Message, text)
-		}
-		if !ok {
-			t.Errorf("unexpected finding %s: %s %v", f.Rule, f.Message, f.Records)
-		}
-		seen[f.Rule]++
 		t.Logf("finding %s: %s %v", f.Rule, f.Message, f.Records)
 	}
-	return seen
+	if len(res.Findings) != len(want) {
+		t.Fatalf("%d findings, want %d", len(res.Findings), len(want))
+	}
+	for i, w := range want {
+		f := res.Findings[i]
+		if f.Rule != w.rule || !strings.Contains(f.Message, w.text) || !slices.Equal(f.Records, w.records) {
+			t.Errorf("finding %d: %s %q %v; want %s containing %q %v", i, f.Rule, f.Message, f.Records, w.rule, w.text, w.records)
+		}
+	}
+}
+
+// executionSeq returns the sequence number of run's execution record in a
+// bundle.
+func executionSeq(t *testing.T, bundle []byte, run string) int64 {
+	t.Helper()
+	for _, rec := range bundleRecords(t, bundle) {
+		if rec.Type != format.TypeExecution {
+			continue
+		}
+		body, err := format.DecodeBody(rec.Type, rec.Body, format.Strict)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if body.(*format.Execution).Run == run {
+			return rec.Seq
+		}
+	}
+	t.Fatalf("no execution of run %s", run)
+	return 0
 }
 
 // gateOf returns the gate record of run in a bundle.
@@ -203,7 +227,7 @@ func Test83ExceptionProcess(t *testing.T) {
 
 	// Step 8: the approval is the approver's own statement, naming the run,
 	// its action and the gate; the gate names the holder and its pool.
-	b := o.verifyExportAllowing(exceptionFindings("person eng.erin holding roles [build validate] on control desk"))
+	b := o.verifyExport()
 	g := gateOf(t, b, run)
 	if len(g.Stages) != 1 || g.Stages[0].PoolAbove != "eng.erin" || !slices.Equal(g.Stages[0].Pool, []string{"risk.ben", "risk.chen"}) ||
 		g.Stages[0].N != 1 || !g.Stages[0].Human || g.Stages[0].Meaning != format.MeaningApproval {
@@ -239,31 +263,16 @@ func wantDetail(t *testing.T, want string, check func(*enforce.Decision, error),
 	}
 }
 
-// verifyExportAllowing exports the core's bundle and requires it to
-// verify with no finding but of the rules named: the rules whose
-// revision 1.2 conditions for exceptions and personnel this verifier does
-// not have yet (SOD-GATE-POLICY does not know the exception gate,
-// SOD-CONTROL-ROLES counts a conflict an exception covers and does not
-// apply personnel membership, SOD-ALERT-60S does not know the alert of a
-// personnel conflict). No integrity rule and no other rule may fail.
-func (o *org) verifyExportAllowing(allowed map[string][]string) []byte {
+// verifyExportExpecting exports the core's bundle and requires its
+// findings to be exactly want: what an organisation's own inaction leaves
+// (a holder still holding an exception's roles when it ends, a missed
+// review), which the core refuses acts around but cannot undo.
+func (o *org) verifyExportExpecting(want ...wantFinding) []byte {
 	o.t.Helper()
 	o.settle()
 	b := exported(o.t, o.core)
-	res := verifyBundle(o.t, b, o.core.Genesis())
-	onlyFindings(o.t, res, allowed)
+	exactFindings(o.t, verifyBundle(o.t, b, o.core.Genesis()), want)
 	return b
-}
-
-// exceptionFindings are the findings this verifier makes on an honest
-// core's exceptions: the exception gate is not the governance gate it
-// expects, and the conflict an exception covers counts as one.
-func exceptionFindings(units ...string) map[string][]string {
-	m := map[string][]string{verifier.RuleGatePolicy: {"gate exception of run change.exception-"}}
-	for _, u := range units {
-		m[verifier.RuleControlRoles] = append(m[verifier.RuleControlRoles], "leaves "+u)
-	}
-	return m
 }
 
 // Test87ExceptionDuration: an exception of 90 calendar days inclusive
@@ -295,7 +304,7 @@ func Test87ExceptionDuration(t *testing.T) {
 	if expires != (calendar.Date{Year: 2027, Month: time.April, Day: 3}) {
 		t.Fatalf("starts + 89 = %s", expires)
 	}
-	o.pass("ops.dana", exceptionDef("x-89", "eng.erin", "eng.erin", "desk", risk, starts, expires, "build", "validate"), []string{"risk.chen"})
+	x89 := o.pass("ops.dana", exceptionDef("x-89", "eng.erin", "eng.erin", "desk", risk, starts, expires, "build", "validate"), []string{"risk.chen"})
 	o.assign("desk", enforce.RoleValidate, "eng.erin")
 	o.ok(o.validate("eng.erin", "desk", "pass"))
 	// Step 2: the journal is reopened; the exception is replayed.
@@ -324,7 +333,16 @@ func Test87ExceptionDuration(t *testing.T) {
 	o.ok(o.validate("val.vera", "desk", "pass"))
 	o.refused(enforce.CodeConflictingRole)(o.exercise(enforce.RoleBuild, "eng.erin", "desk"))
 	// Step 5: the bundle records the refusal as a note with its alert.
-	b := o.verifyExportAllowing(exceptionFindings("person eng.erin holding roles [build validate] on control desk"))
+	// eng.erin still held both roles when the exception ended: the core
+	// refuses her acts but cannot unassign a role itself, so the verifier
+	// reports the combination outliving its exception, citing the
+	// exception's execution and the first record at or past its end (the
+	// refusal).
+	o.settle()
+	b := exported(t, o.core)
+	exactFindings(t, verifyBundle(t, b, o.core.Genesis()), []wantFinding{{verifier.RuleException,
+		"exception x-89 ended at 2027-04-03T23:00:00.000Z, and person eng.erin still holds roles [build validate] on control desk",
+		[]int64{executionSeq(t, b, x89), d.Outcome}}})
 	if n := noteAt(t, b, d.Outcome); n.Code != enforce.CodeConflictingRole {
 		t.Fatalf("note %+v", n)
 	}
@@ -336,4 +354,25 @@ func Test87ExceptionDuration(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestManagerSettlingBoundary: a manager appointed 29 local days before
+// an approval is refused, one appointed 30 days before is not (SPEC.md
+// §6.11: suspect when the difference of local dates is less than 30), and
+// the verifier agrees.
+func TestManagerSettlingBoundary(t *testing.T) {
+	o := newStaffOrg(t)
+	o.ownControl("desk", false, []string{"desk.op"}, nil, deskOwners)
+	o.lines()
+	o.later(31 * day)
+	o.pass("ops.dana", lineDef("eng.omar", "risk.ana"), gov)
+	o.later(29 * day)
+	d := o.ok(o.proposeText("ops.dana", exceptionDef("x-omar", "eng.omar", "eng.omar", "desk", "cover for build during release week", o.today().AddDays(1), o.today().AddDays(7), "build", "audit")))
+	wantDetail(t, "within 30 days", o.refused(enforce.CodeNotInPool), func() (*enforce.Decision, error) {
+		return o.signoff("risk.ana", d.Requests[0], "", "approved")
+	})
+	o.later(day)
+	o.ok(o.signoff("risk.ana", d.Requests[0], "", "approved on the thirtieth day"))
+	o.ok(o.execute("ops.dana", d.Requests[0].Run))
+	o.verifyExport()
 }
