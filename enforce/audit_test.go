@@ -103,6 +103,20 @@ func TestScenarioBOperatorCannotAuditOwnAgent(t *testing.T) {
 	if n := countType(t, b, format.TypeAlert); n != 6 {
 		t.Fatalf("%d alerts recorded, want 6, one per refusal for a role not held", n)
 	}
+	// Each alert names who was refused, on which control, in which role:
+	// a change of a finding is on the finding's control.
+	var got []string
+	for _, rec := range bundleRecords(t, b) {
+		if rec.Type == format.TypeAlert {
+			body, _ := format.DecodeBody(rec.Type, rec.Body, format.Strict)
+			a := body.(*format.Alert)
+			got = append(got, a.Principal+" "+a.Control+" "+a.Role)
+		}
+	}
+	want := []string{"ops.dana triage build", "ops.dana triage audit", "ops.dana triage audit", "eng.erin triage audit", "ops.dana triage approve", "eng.erin triage approve"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("alerts name %q, want %q", got, want)
+	}
 }
 
 // TestRegisterDueCountsHolidays: a leaver's individual roles are listed

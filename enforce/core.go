@@ -100,9 +100,9 @@ type Core struct {
 	sinceSeal int
 	closed    bool
 	dl        *delivery
-	// noteAlert names, for a personnel-conflict note being written, the
-	// person and control its alert names (orgchart.go).
-	noteAlert map[*format.Note][2]string
+	// noteAlert names, for a note being written, the principal, control
+	// and role its alert names (alerts.go).
+	noteAlert map[*format.Note]alertWho
 	// stamp, while a decision is made, is the clock read once for it: the
 	// time it is judged at and the time its records carry.
 	stamp string

@@ -207,13 +207,13 @@ func (c *Core) Personnel(stmt format.Signed) (*Decision, error) {
 	after.applyPersonnel(rec)
 	entries := []entry{{typ: format.TypePersonnel, actor: p.ID, body: rec, sigs: []format.Signed{stmt}}}
 	cs := s.newConflicts(s.reg, after, c.judgeTime())
-	c.noteAlert = map[*format.Note][2]string{}
+	c.noteAlert = map[*format.Note]alertWho{}
 	defer func() { c.noteAlert = nil }()
 	for _, cf := range cs {
 		n := &format.Note{Code: CodePersonnelConflict,
 			Text: fmt.Sprintf("personnel record (%s %s): %s now holds %s on control %s; %s's acts on the control are refused until a role is unassigned, %s moves again, or an exception covers it",
 				st.Event, st.Subject, cf.unit, strings.Join(cf.roles, " and "), cf.control, st.Subject, st.Subject)}
-		c.noteAlert[n] = [2]string{st.Subject, cf.control}
+		c.noteAlert[n] = alertWho{principal: st.Subject, control: cf.control, role: cf.roles[0]}
 		entries = append(entries, entry{typ: format.TypeNote, body: n})
 	}
 	seqs, err := c.write(entries...)

@@ -289,14 +289,15 @@ func (c *Core) controlFact(stmt format.Signed, purpose, role string) (*Decision,
 		}
 		e = entry{typ: format.TypeAuditFinding, actor: p.ID, body: &format.AuditFinding{Control: st.Control, Finding: st.Finding, Severity: st.Severity}, sigs: []format.Signed{stmt}}
 	}
+	who := alertWho{principal: p.ID, control: st.Control, role: role}
 	if c.on(CodeRoleNotAssigned) && !c.st.holds(c.st.reg, p.ID, st.Control, role) {
-		return c.refuseNote(CodeRoleNotAssigned, fmt.Sprintf("%s does not hold %s on control %s: the %s is not recorded", p.ID, role, st.Control, e.typ), nil)
+		return c.refuseNoteAbout(CodeRoleNotAssigned, fmt.Sprintf("%s does not hold %s on control %s: the %s is not recorded", p.ID, role, st.Control, e.typ), who)
 	}
 	if role == RoleAudit && c.on(CodeRoleNotAssigned) && c.st.holds(c.st.reg, p.ID, st.Control, RoleOperate) {
-		return c.refuseNote(CodeRoleNotAssigned, fmt.Sprintf("%s holds operate on control %s: whoever runs a control does not audit it, and the %s is not recorded", p.ID, st.Control, e.typ), nil)
+		return c.refuseNoteAbout(CodeRoleNotAssigned, fmt.Sprintf("%s holds operate on control %s: whoever runs a control does not audit it, and the %s is not recorded", p.ID, st.Control, e.typ), who)
 	}
 	if code, why := c.judgeInConflict(p.ID, st.Control); code != "" {
-		return c.refuseNote(code, why+": the "+e.typ+" is not recorded", nil)
+		return c.refuseNoteAbout(code, why+": the "+e.typ+" is not recorded", who)
 	}
 	seqs, err := c.write(e)
 	if err != nil {
