@@ -203,6 +203,14 @@ func (c *Core) alertFor(recs []built) *format.Alert {
 			what = "a " + act + " attempt"
 		}
 		role := roleOf(act, class)
+		if class == format.ClassRole && act == "" {
+			// A refused role change: the role it would have given.
+			if a, err := format.ParseAction(action); err == nil {
+				if r, ok := a.Text("role"); ok && validRole(r) {
+					role = r
+				}
+			}
+		}
 		text := fmt.Sprintf("%s was refused %s of run %s (%s): %s", actor, what, runID, b.Code, b.Detail)
 		if control != "" {
 			text = fmt.Sprintf("%s was refused %s of run %s on control %s, role %s (%s): %s", actor, what, runID, control, role, b.Code, b.Detail)

@@ -113,7 +113,7 @@ func TestScenarioBOperatorCannotAuditOwnAgent(t *testing.T) {
 			got = append(got, a.Principal+" "+a.Control+" "+a.Role)
 		}
 	}
-	want := []string{"ops.dana triage build", "ops.dana triage audit", "ops.dana triage audit", "eng.erin triage audit", "ops.dana triage approve", "eng.erin triage approve"}
+	want := []string{"ops.dana triage audit", "ops.dana triage audit", "ops.dana triage audit", "eng.erin triage audit", "ops.dana triage approve", "eng.erin triage approve"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("alerts name %q, want %q", got, want)
 	}

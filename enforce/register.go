@@ -486,7 +486,7 @@ func (c *Core) judgeRegisterChange(a *format.Action, proposer string) (string, s
 		return CodeConflictingRole, why
 	}
 	if cs := s.newConflicts(s.reg, after, c.judgeTime()); len(cs) > 0 {
-		return CodeConflictingRole, fmt.Sprintf("the change would let %s: one unit, one role per control", cs[0])
+		return CodeConflictingRole, fmt.Sprintf("after the change %s: one unit, one role per control", cs[0])
 	}
 	return "", ""
 }
