@@ -357,7 +357,7 @@ func (r *runner) exceptionOneLevelUp(ctx context.Context) error {
 	exc := mustJSON(format.ExceptionAction{Class: format.ClassException, Exception: "exc-erin-validate", Holder: "eng.erin", Beneficiary: "eng.erin",
 		Control: limitControl, Roles: []string{enforce.RoleBuild, enforce.RoleValidate},
 		RiskAssessment: "the limit check must be re-validated after the raise while its validator is away; Vera Lindqvist re-runs every validation on her return",
-		Starts: today.String(), Expires: expires.String()})
+		Starts:         today.String(), Expires: expires.String()})
 	d, err := r.propose("ops.dana", "exc-1", exc, "validator away for two days")
 	if err != nil {
 		return fmt.Errorf("the exception: %w", err)
