@@ -81,38 +81,64 @@ const (
 var ErrNoAlerter = errors.New("alerts await delivery and no alerter is configured")
 
 // alertable reports whether a refusal with code of an act in a run of
-// class with action alerts, and the control the act was on ("" when the
-// action names none). A note (no run) alerts by its code alone.
-func alertable(code, class string, action []byte) (bool, string) {
+// class with action alerts, and the control the act was on: a change
+// action's top-level control, the finding control of a change of an audit
+// finding, the control governing any other class ("" when none). A note
+// (no run) alerts by its code alone.
+func (c *Core) alertable(code, class string, action []byte) (bool, string) {
+	if class == "" && action == nil {
+		switch code {
+		case CodePersonnelConflict, CodeRoleNotAssigned, CodeConflictingRole:
+			return true, "" // a note (SPEC.md §6.9)
+		}
+		return false, ""
+	}
 	if code != CodeRoleNotAssigned && code != CodeConflictingRole && code != CodeNotInPool {
 		return false, ""
 	}
-	control := ""
+	named, control := "", ""
 	if format.IsChangeClass(class) {
 		if a, err := format.ParseAction(action); err == nil {
-			control, _ = a.Text("control")
+			named, _ = a.Text("control")
 		}
+		control = named
+		if class == format.ClassAuditFinding {
+			if ch, ok := decodeChangeAction(action).(*format.AuditFindingChangeAction); ok && c.st.findings[ch.Finding] != nil {
+				control = c.st.findings[ch.Finding].control
+			}
+		}
+	} else {
+		control = c.st.reg.governs[class]
 	}
 	switch code {
 	case CodeRoleNotAssigned, CodeConflictingRole:
 		return true, control
 	case CodeNotInPool:
-		return control != "", control
+		// Only on a change naming its control (SPEC.md §6.9).
+		return named != "", control
 	}
 	return false, ""
 }
 
-// roleOf is the role an act exercises: approve for a sign-off; build for
-// the proposal or execute attempt of a change run; operate otherwise.
+// roleOf is the role an act of a run of class exercises: approve for a
+// sign-off; audit for the proposal or execute attempt of a change of an
+// audit finding, build for those of any other change run; operate
+// otherwise.
 func roleOf(act, class string) string {
 	switch {
 	case act == format.ActSignoff:
 		return "approve"
+	case class == format.ClassAuditFinding:
+		return "audit"
 	case format.IsChangeClass(class) && act != format.ActExercise:
 		return "build"
 	}
 	return "operate"
 }
+
+// alertWho is what the alert of a refusal recorded as a note names: the
+// principal refused, and the control and role of the act.
+type alertWho struct{ principal, control, role string }
 
 // built is a record a write has built so far: what the alert hook needs
 // of the entries before a refusal.
@@ -129,10 +155,15 @@ func (c *Core) alertFor(recs []built) *format.Alert {
 	last := recs[len(recs)-1]
 	switch b := last.body.(type) {
 	case *format.Note:
-		if ok, _ := alertable(b.Code, "", nil); !ok {
+		if ok, _ := c.alertable(b.Code, "", nil); !ok {
 			return nil
 		}
-		return &format.Alert{Attempt: last.seq, Text: fmt.Sprintf("refused (%s), recorded as a note: %s", b.Code, b.Text)}
+		who := c.noteAlert[b]
+		text := fmt.Sprintf("refused (%s), recorded as a note: %s", b.Code, b.Text)
+		if b.Code == CodePersonnelConflict {
+			text = fmt.Sprintf("personnel conflict, recorded as a note: %s", b.Text)
+		}
+		return &format.Alert{Attempt: last.seq, Principal: who.principal, Control: who.control, Role: who.role, Text: text}
 	case *format.Outcome:
 		if b.Result != format.ResultRefused {
 			return nil
@@ -163,7 +194,7 @@ func (c *Core) alertFor(recs []built) *format.Alert {
 				class, action = r.class, r.action
 			}
 		}
-		ok, control := alertable(b.Code, class, action)
+		ok, control := c.alertable(b.Code, class, action)
 		if !ok {
 			return nil
 		}
@@ -172,6 +203,14 @@ func (c *Core) alertFor(recs []built) *format.Alert {
 			what = "a " + act + " attempt"
 		}
 		role := roleOf(act, class)
+		if class == format.ClassRole && act == "" {
+			// A refused role change: the role it would have given.
+			if a, err := format.ParseAction(action); err == nil {
+				if r, ok := a.Text("role"); ok && validRole(r) {
+					role = r
+				}
+			}
+		}
 		text := fmt.Sprintf("%s was refused %s of run %s (%s): %s", actor, what, runID, b.Code, b.Detail)
 		if control != "" {
 			text = fmt.Sprintf("%s was refused %s of run %s on control %s, role %s (%s): %s", actor, what, runID, control, role, b.Code, b.Detail)

@@ -103,6 +103,20 @@ func TestScenarioBOperatorCannotAuditOwnAgent(t *testing.T) {
 	if n := countType(t, b, format.TypeAlert); n != 6 {
 		t.Fatalf("%d alerts recorded, want 6, one per refusal for a role not held", n)
 	}
+	// Each alert names who was refused, on which control, in which role:
+	// a change of a finding is on the finding's control.
+	var got []string
+	for _, rec := range bundleRecords(t, b) {
+		if rec.Type == format.TypeAlert {
+			body, _ := format.DecodeBody(rec.Type, rec.Body, format.Strict)
+			a := body.(*format.Alert)
+			got = append(got, a.Principal+" "+a.Control+" "+a.Role)
+		}
+	}
+	want := []string{"ops.dana triage audit", "ops.dana triage audit", "ops.dana triage audit", "eng.erin triage audit", "ops.dana triage approve", "eng.erin triage approve"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("alerts name %q, want %q", got, want)
+	}
 }
 
 // TestRegisterDueCountsHolidays: a leaver's individual roles are listed
@@ -114,7 +128,7 @@ func TestRegisterDueCountsHolidays(t *testing.T) {
 	o.refusedSettled(enforce.CodeInvalidPolicy)(o.proposeText("ops.dana", mustJSON(format.HolidayAction{Class: format.ClassHoliday, Date: "2026-11-31", Name: "Closure"})))
 	o.refusedSettled(enforce.CodeInvalidPolicy)(o.proposeText("ops.dana", mustJSON(format.HolidayAction{Class: format.ClassHoliday, Date: "2026-11-11", Name: " "})))
 	personnel := func(effective string) (*enforce.Decision, error) {
-		return o.core.Personnel(o.sign("ops.dana", &format.Statement{Purpose: format.PurposePersonnel, Subject: "val.vic", Event: "leaver", Effective: effective, Team: "validation"}))
+		return o.core.Personnel(o.sign("ops.dana", &format.Statement{Purpose: format.PurposePersonnel, Subject: "val.vic", Event: "leaver", Effective: effective, Team: ""}))
 	}
 	if _, err := personnel("6 November"); err == nil {
 		t.Fatal("a personnel record without a date was recorded")
@@ -187,7 +201,7 @@ func TestRegisterDueCountsThePerson(t *testing.T) {
 	vic2 := format.Principal{ID: "val.vic2", Kind: format.KindHuman, Name: o.ppl["val.vic"].Name, Team: "validation"}
 	o.ok(enrolment(o.enrolAs(vic2, []string{"val.vic"}, []string{"val.vic"})))
 	o.assign("triage", enforce.RoleValidate, "val.vic2")
-	p := o.ok(o.core.Personnel(o.sign("ops.dana", &format.Statement{Purpose: format.PurposePersonnel, Subject: "val.vic", Event: "leaver", Effective: "2026-11-06", Team: "validation"}))).Outcome
+	p := o.ok(o.core.Personnel(o.sign("ops.dana", &format.Statement{Purpose: format.PurposePersonnel, Subject: "val.vic", Event: "leaver", Effective: "2026-11-06", Team: ""}))).Outcome
 	if due := o.core.RegisterDue(); len(due) != 1 || due[0].Personnel != p || !slices.Equal(due[0].Roles, []string{"validate on triage as val.vic2"}) {
 		t.Fatalf("register due %+v, want val.vic2's validate on triage", due)
 	}

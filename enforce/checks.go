@@ -57,6 +57,19 @@ func (c *Core) refuseNote(code, detail string, class error) (*Decision, error) {
 	return &Decision{Code: code, Detail: detail, Outcome: seqs[0]}, &Refusal{Code: code, Detail: detail, Outcome: seqs[0], class: class}
 }
 
+// refuseNoteAbout is refuseNote for an alertable refusal of principal's
+// act in role on control: its alert names them.
+func (c *Core) refuseNoteAbout(code, detail string, who alertWho) (*Decision, error) {
+	n := &format.Note{Code: code, Text: detail}
+	c.noteAlert = map[*format.Note]alertWho{n: who}
+	defer func() { c.noteAlert = nil }()
+	seqs, err := c.write(entry{typ: format.TypeNote, body: n})
+	if err != nil {
+		return nil, err
+	}
+	return &Decision{Code: code, Detail: detail, Outcome: seqs[0]}, &Refusal{Code: code, Detail: detail, Outcome: seqs[0]}
+}
+
 // clock reads the core's clock.
 func (c *Core) clock() time.Time {
 	if c.cfg.Clock != nil {

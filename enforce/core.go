@@ -100,6 +100,27 @@ type Core struct {
 	sinceSeal int
 	closed    bool
 	dl        *delivery
+	// noteAlert names, for a note being written, the principal, control
+	// and role its alert names (alerts.go).
+	noteAlert map[*format.Note]alertWho
+	// stamp, while a decision is made, is the clock read once for it: the
+	// time it is judged at and the time its records carry.
+	stamp string
+}
+
+// begin reads the clock for a decision, which judges and records at that
+// time; the returned func ends it.
+func (c *Core) begin() func() {
+	c.stamp = c.now()
+	return func() { c.stamp = "" }
+}
+
+// decisionTime is the time of the decision being made, or the clock.
+func (c *Core) decisionTime() string {
+	if c.stamp != "" {
+		return c.stamp
+	}
+	return c.now()
 }
 
 func (c *Core) now() string {
@@ -324,7 +345,7 @@ func (c *Core) Close() error {
 // chain as it stands, so later entries can name earlier ones. It clamps
 // a clock that stepped back and notes it, and seals periodically.
 func (c *Core) write(entries ...entry) ([]int64, error) {
-	return c.writeAt(c.now(), entries...)
+	return c.writeAt(c.decisionTime(), entries...)
 }
 
 // writeAt is write with the clock read at given: a decision judged at a

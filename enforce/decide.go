@@ -181,6 +181,7 @@ func (c *Core) checkSamePerson(enrolee format.Principal, ids []string) error {
 func (c *Core) Propose(runID string, action []byte, summary map[string]string, beneficiary string, stmt format.Signed) (*Decision, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	defer c.begin()()
 	if !format.ValidID(runID) {
 		return nil, fmt.Errorf("run ID %q is not an identifier", runID)
 	}
@@ -252,6 +253,15 @@ func (c *Core) Propose(runID string, action []byte, summary map[string]string, b
 		}
 	}
 	gdef, pv := c.st.requiredGate(a.Class)
+	if code == "" && a.Class == format.ClassException {
+		if e, ok := decodeChangeAction(action).(*format.ExceptionAction); ok {
+			pv = 0
+			if c.st.policy != nil {
+				pv = c.st.policy.version
+			}
+			gdef = c.st.exceptionGate(e, a.Class, pv)
+		}
+	}
 	if code == "" {
 		if g, v, why := c.changeGate(a); why != "" {
 			code, detail = CodeRoleNotAssigned, why
@@ -331,6 +341,7 @@ func (c *Core) ExecuteRequest(runID string) (*signreq.Request, error) {
 func (c *Core) SignOff(stmt format.Signed) (*Decision, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	defer c.begin()()
 	st, p, err := c.attribute(stmt, format.PurposeSignoff)
 	if err != nil {
 		return asDecision(err)
@@ -378,6 +389,8 @@ func (c *Core) judgeSignoff(st *format.Statement, p *principal) (string, string)
 		return CodeSelfApproval, fmt.Sprintf("%s prepared run %s (or is the same person as its maker %s) and cannot approve it", p.ID, r.id, r.proposer)
 	case c.on(CodeBeneficiary) && r.beneficiary != "" && c.st.samePerson(p.ID, r.beneficiary):
 		return CodeBeneficiary, fmt.Sprintf("%s benefits from run %s and cannot approve it", p.ID, r.id)
+	case c.on(CodeSelfApproval) && r.class == format.ClassException && c.st.exceptionSelf(r, p.ID) != "":
+		return CodeSelfApproval, c.st.exceptionSelf(r, p.ID)
 	case c.on(CodeHumanRequired) && stage.Human && p.Kind != format.KindHuman:
 		return CodeHumanRequired, fmt.Sprintf("stage %d of gate %s requires a named human; %s is an agent", stage.Stage, r.gate.Gate, p.ID)
 	case c.on(CodeRoleNotAssigned) && stage.PoolRole != nil && !c.st.holds(c.st.reg, p.ID, stage.PoolRole.Control, stage.PoolRole.Role):
@@ -423,7 +436,8 @@ func (c *Core) Execute(stmt format.Signed) (*Decision, error) {
 	// The records carry the clock read here (held at the last record's
 	// time if it stepped back): the daily aggregate is judged for the local
 	// day the execution will be dated.
-	at := c.now()
+	defer c.begin()()
+	at := c.decisionTime()
 	code, detail := c.judgeExecute(st, p, max(at, c.chain.LastTime()))
 	var exec func(w written) any
 	if code == "" {
@@ -480,7 +494,7 @@ func (c *Core) judgeExecute(st *format.Statement, p *principal, at string) (stri
 
 // decide records an attempt, its outcome and, when accepted, its effect.
 func (c *Core) decide(act string, st *format.Statement, stmt format.Signed, code, detail string, effect func(w written) any) (*Decision, error) {
-	return c.decideAt(c.now(), act, st, stmt, code, detail, effect)
+	return c.decideAt(c.decisionTime(), act, st, stmt, code, detail, effect)
 }
 
 // decideAt is decide with the records' time given: the time the decision

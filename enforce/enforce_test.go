@@ -20,16 +20,20 @@ import (
 // org is a test organisation: each principal's key is held here, as each
 // principal's own machine would hold it; the core only sees statements.
 type org struct {
-	t       *testing.T
-	core    *enforce.Core
-	keys    map[string]ed25519.PrivateKey
-	ppl     map[string]format.Principal
-	clockMu sync.Mutex // the core's delivery goroutines read the clock too
-	clock   time.Time
+	t     *testing.T
+	core  *enforce.Core
+	keys  map[string]ed25519.PrivateKey
+	ppl   map[string]format.Principal
+	clock time.Time
 	// bundle is the bundle ID genesis gives; "" for "test".
 	bundle string
 	// runs numbers the runs the register helpers make.
 	runs int
+	// held stops the clock: while it is set, every reading is clock.
+	held bool
+	// mu guards clock and held: the core reads its clock from the
+	// goroutine delivering alerts too.
+	mu sync.Mutex
 }
 
 func key(name string) ed25519.PrivateKey {
@@ -38,24 +42,26 @@ func key(name string) ed25519.PrivateKey {
 }
 
 func (o *org) now() time.Time {
-	o.clockMu.Lock()
-	defer o.clockMu.Unlock()
-	o.clock = o.clock.Add(time.Second)
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if !o.held {
+		o.clock = o.clock.Add(time.Second)
+	}
 	return o.clock
 }
 
-// at is the clock's reading, without moving it.
+// at reads the test clock without moving it.
 func (o *org) at() time.Time {
-	o.clockMu.Lock()
-	defer o.clockMu.Unlock()
+	o.mu.Lock()
+	defer o.mu.Unlock()
 	return o.clock
 }
 
-// setClock sets the clock.
+// setClock sets the test clock to t and releases it if held.
 func (o *org) setClock(t time.Time) {
-	o.clockMu.Lock()
-	defer o.clockMu.Unlock()
-	o.clock = t
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.clock, o.held = t, false
 }
 
 func (o *org) sign(id string, st *format.Statement) format.Signed {

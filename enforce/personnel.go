@@ -1,20 +1,11 @@
 package enforce
 
 import (
-	"fmt"
-	"slices"
 	"sort"
 	"time"
 
 	"github.com/countersign/countersign/format"
 	"github.com/countersign/countersign/internal/calendar"
-)
-
-// Personnel events (SPEC.md §5, §6.9).
-const (
-	EventJoiner = "joiner"
-	EventMover  = "mover"
-	EventLeaver = "leaver"
 )
 
 // LeaverDays is how many business days after a leaver's effective date
@@ -35,37 +26,6 @@ func (s *state) applyPersonnel(seq int64, p *format.Personnel) {
 	if d, err := calendar.Parse(p.Effective); err == nil {
 		s.leavers = append(s.leavers, leaver{seq: seq, principal: p.Principal, effective: d})
 	}
-}
-
-// Personnel records a personnel statement (a joiner, mover or leaver, an
-// HR fact signed by the principal reporting it) as a personnel record. It
-// refuses, recording nothing, a statement naming a principal not
-// enrolled, an unknown event or an effective date that is not a date. A
-// leaver's individual role assignments stay in the register until they
-// are unassigned; RegisterDue lists the ones still there and their
-// deadlines. The accepted Decision's Outcome is the record's sequence
-// number.
-func (c *Core) Personnel(stmt format.Signed) (*Decision, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	st, p, err := c.attribute(stmt, format.PurposePersonnel)
-	if err != nil {
-		return asDecision(err)
-	}
-	switch {
-	case c.st.principals[st.Subject] == nil:
-		return nil, fmt.Errorf("personnel statement names %q, who is not an enrolled principal", st.Subject)
-	case !slices.Contains([]string{EventJoiner, EventMover, EventLeaver}, st.Event):
-		return nil, fmt.Errorf("personnel event %q is none of joiner, mover, leaver", st.Event)
-	}
-	if _, err := calendar.Parse(st.Effective); err != nil {
-		return nil, fmt.Errorf("personnel effective date %q is not a date of the form YYYY-MM-DD", st.Effective)
-	}
-	seqs, err := c.write(entry{typ: format.TypePersonnel, actor: p.ID, body: &format.Personnel{Principal: st.Subject, Event: st.Event, Effective: st.Effective, Team: st.Team}, sigs: []format.Signed{stmt}})
-	if err != nil {
-		return nil, err
-	}
-	return &Decision{Accepted: true, Code: "ok", Detail: "personnel recorded", Outcome: seqs[0]}, nil
 }
 
 // Due is a leaver the register still names: the personnel record, the

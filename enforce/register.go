@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"time"
 
 	"github.com/countersign/countersign/format"
 	"github.com/countersign/countersign/internal/names"
@@ -218,27 +219,37 @@ func (c conflict) String() string {
 // holds and those each of its members holds individually. Keyed by
 // control and unit; the roles in the register's order.
 func (s *state) conflicts(reg *register) map[[2]string][]string {
-	held := map[[2]string]map[string]bool{}
-	add := func(ctl, unit, role string) {
-		k := [2]string{ctl, unit}
-		if held[k] == nil {
-			held[k] = map[string]bool{}
+	out := map[[2]string][]string{}
+	for ctl := range reg.roles {
+		for unit, roles := range s.conflictsOn(reg, ctl) {
+			out[[2]string{ctl, unit}] = roles
 		}
-		held[k][role] = true
 	}
-	for ctl, byRole := range reg.roles {
-		for role, hs := range byRole {
-			for _, h := range hs {
-				if h.principal != "" {
-					add(ctl, "person "+s.personOf(h.principal), role)
-					continue
-				}
-				add(ctl, "team "+h.team, role)
-				if t := reg.teams[h.team]; t != nil {
-					for _, m := range t.members {
-						if s.actsFor(m, role) {
-							add(ctl, "person "+s.personOf(m), role)
-						}
+	return out
+}
+
+// conflictsOn returns the conflicts of conflicts on one control, keyed by
+// unit.
+func (s *state) conflictsOn(reg *register, ctl string) map[string][]string {
+	held := map[string]map[string]bool{}
+	add := func(unit, role string) {
+		if held[unit] == nil {
+			held[unit] = map[string]bool{}
+		}
+		held[unit][role] = true
+	}
+	byRole := reg.roles[ctl]
+	for role, hs := range byRole {
+		for _, h := range hs {
+			if h.principal != "" {
+				add("person "+s.personOf(h.principal), role)
+				continue
+			}
+			add("team "+h.team, role)
+			if t := reg.teams[h.team]; t != nil {
+				for _, m := range t.members {
+					if s.actsFor(m, role) {
+						add("person "+s.personOf(m), role)
 					}
 				}
 			}
@@ -246,29 +257,27 @@ func (s *state) conflicts(reg *register) map[[2]string][]string {
 	}
 	// (b): a team counts what its members hold individually.
 	for _, t := range reg.teams {
-		for ctl, byRole := range reg.roles {
-			for role, hs := range byRole {
-				for _, h := range hs {
-					if h.principal == "" {
-						continue
-					}
-					for _, m := range t.members {
-						if s.samePerson(m, h.principal) {
-							add(ctl, "team "+t.id, role)
-						}
+		for role, hs := range byRole {
+			for _, h := range hs {
+				if h.principal == "" {
+					continue
+				}
+				for _, m := range t.members {
+					if s.samePerson(m, h.principal) {
+						add("team "+t.id, role)
 					}
 				}
 			}
 		}
 	}
-	out := map[[2]string][]string{}
-	for k, set := range held {
+	out := map[string][]string{}
+	for unit, set := range held {
 		if len(set) < 2 {
 			continue
 		}
 		for _, role := range Roles {
 			if set[role] {
-				out[k] = append(out[k], role)
+				out[unit] = append(out[unit], role)
 			}
 		}
 	}
@@ -277,8 +286,9 @@ func (s *state) conflicts(reg *register) map[[2]string][]string {
 
 // newConflicts returns the conflicts reg after a change has that the
 // register before it did not: a unit holding on a control a role set that
-// is not within what it held before. Sorted by control, then unit.
-func (s *state) newConflicts(before, after *register) []conflict {
+// is not within what it held before, and that no exception in force at
+// instant at covers. Sorted by control, then unit.
+func (s *state) newConflicts(before, after *register, at time.Time) []conflict {
 	was := s.conflicts(before)
 	var out []conflict
 	for k, roles := range s.conflicts(after) {
@@ -289,7 +299,7 @@ func (s *state) newConflicts(before, after *register) []conflict {
 				fresh = true
 			}
 		}
-		if fresh && !s.covered(k[0], k[1], roles) {
+		if fresh && !s.coveredIn(after, k[0], k[1], roles, at) {
 			out = append(out, conflict{control: k[0], unit: k[1], roles: roles})
 		}
 	}
@@ -301,11 +311,6 @@ func (s *state) newConflicts(before, after *register) []conflict {
 	})
 	return out
 }
-
-// covered reports whether an exception to role segregation in force
-// covers unit holding roles on control ctl. Exceptions (change.exception,
-// change.small_org) are not in force yet: nothing is covered.
-func (s *state) covered(ctl, unit string, roles []string) bool { return false }
 
 // Parameter grammars (SPEC.md §6.11).
 var (
@@ -477,8 +482,11 @@ func (c *Core) judgeRegisterChange(a *format.Action, proposer string) (string, s
 	}
 	after := s.reg.clone()
 	after.apply(ch)
-	if cs := s.newConflicts(s.reg, after); len(cs) > 0 {
-		return CodeConflictingRole, fmt.Sprintf("the change would let %s: one unit, one role per control", cs[0])
+	if why := s.smallOrgGrowth(after, c.judgeTime()); why != "" {
+		return CodeConflictingRole, why
+	}
+	if cs := s.newConflicts(s.reg, after, c.judgeTime()); len(cs) > 0 {
+		return CodeConflictingRole, fmt.Sprintf("after the change %s: one unit, one role per control", cs[0])
 	}
 	return "", ""
 }

@@ -25,11 +25,20 @@ const CodeInvalidControl = "invalid-control"
 func (c *Core) judgeRoles(a *format.Action, proposer string) (string, string) {
 	switch {
 	case a.Class == format.ClassControl || a.Class == format.ClassTeam || a.Class == format.ClassRole:
-		return c.judgeRegisterChange(a, proposer)
+		if code, why := c.judgeRegisterChange(a, proposer); code != "" {
+			return code, why
+		}
+		if a.Class == format.ClassControl {
+			if ch, err := format.DecodeChange(a, format.Strict); err == nil {
+				return c.judgeInConflict(proposer, ch.(*format.ControlAction).Control)
+			}
+		}
 	case a.Class == format.ClassAuditFinding:
 		return c.judgeAuditChange(a, proposer)
 	case a.Class == format.ClassHoliday:
 		return c.judgeHoliday(a)
+	case isExceptionClass(a.Class):
+		return c.judgeExceptionChange(a.Class, a.Raw)
 	case a.Class == format.ClassPolicy:
 		ch, err := format.DecodeChange(a, format.Strict)
 		if err != nil || !c.on(CodeRoleNotAssigned) {
@@ -42,6 +51,9 @@ func (c *Core) judgeRoles(a *format.Action, proposer string) (string, string) {
 			}
 			if !c.st.holds(c.st.reg, proposer, ctl, RoleBuild) {
 				return CodeRoleNotAssigned, fmt.Sprintf("the policy changes control %s; %s does not hold build on it", ctl, proposer)
+			}
+			if code, why := c.judgeInConflict(proposer, ctl); code != "" {
+				return code, why
 			}
 		}
 	case !format.IsChangeClass(a.Class):
@@ -67,7 +79,7 @@ func (c *Core) judgeOperate(class, actor string) (string, string) {
 	if !s.holds(s.reg, actor, ctl, RoleOperate) {
 		return CodeRoleNotAssigned, fmt.Sprintf("%s does not hold operate on control %s, which governs %s", actor, ctl, class)
 	}
-	return "", ""
+	return c.judgeInConflict(actor, ctl)
 }
 
 // changeGate returns the gate a change of existing controls needs instead
@@ -117,6 +129,20 @@ func (c *Core) changeGate(a *format.Action) (*format.GateDef, int64, string) {
 // that assigns them (or a team they are in).
 func (c *Core) judgeSignoffRoles(r *run, signer string) (string, string) {
 	s := c.st
+	for _, ctl := range r.controls {
+		if code, why := c.judgeInConflict(signer, ctl); code != "" {
+			return code, why
+		}
+	}
+	switch r.class {
+	case format.ClassException:
+		return c.judgeExceptionSignoff(r, signer)
+	case format.ClassReportingLine:
+		if rl := reportingLineAction(r.action); rl != nil && c.on(CodeBeneficiary) &&
+			(s.samePerson(rl.Principal, signer) || rl.Manager != "" && s.samePerson(rl.Manager, signer)) {
+			return CodeBeneficiary, fmt.Sprintf("run %s sets %s's manager, and %s is the principal or the manager it names: someone else approves it", r.id, rl.Principal, signer)
+		}
+	}
 	if c.on(CodeConflictingRole) {
 		for _, ctl := range r.controls {
 			if r.class == format.ClassAuditFinding && s.holds(s.reg, signer, ctl, RoleOperate) {
@@ -196,6 +222,8 @@ func (c *Core) judgeExecuteRoles(r *run) (string, string) {
 			return "", ""
 		}
 		return c.judgeAuditChange(a, r.proposer)
+	case isExceptionClass(r.class):
+		return c.judgeExceptionChange(r.class, r.action)
 	case !format.IsChangeClass(r.class):
 		return c.judgeOperate(r.class, r.proposer)
 	}
@@ -240,6 +268,7 @@ func (c *Core) AuditFinding(stmt format.Signed) (*Decision, error) {
 func (c *Core) controlFact(stmt format.Signed, purpose, role string) (*Decision, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	defer c.begin()()
 	st, p, err := c.attribute(stmt, purpose)
 	if err != nil {
 		return asDecision(err)
@@ -260,15 +289,29 @@ func (c *Core) controlFact(stmt format.Signed, purpose, role string) (*Decision,
 		}
 		e = entry{typ: format.TypeAuditFinding, actor: p.ID, body: &format.AuditFinding{Control: st.Control, Finding: st.Finding, Severity: st.Severity}, sigs: []format.Signed{stmt}}
 	}
+	who := alertWho{principal: p.ID, control: st.Control, role: role}
 	if c.on(CodeRoleNotAssigned) && !c.st.holds(c.st.reg, p.ID, st.Control, role) {
-		return c.refuseNote(CodeRoleNotAssigned, fmt.Sprintf("%s does not hold %s on control %s: the %s is not recorded", p.ID, role, st.Control, e.typ), nil)
+		return c.refuseNoteAbout(CodeRoleNotAssigned, fmt.Sprintf("%s does not hold %s on control %s: the %s is not recorded", p.ID, role, st.Control, e.typ), who)
 	}
 	if role == RoleAudit && c.on(CodeRoleNotAssigned) && c.st.holds(c.st.reg, p.ID, st.Control, RoleOperate) {
-		return c.refuseNote(CodeRoleNotAssigned, fmt.Sprintf("%s holds operate on control %s: whoever runs a control does not audit it, and the %s is not recorded", p.ID, st.Control, e.typ), nil)
+		return c.refuseNoteAbout(CodeRoleNotAssigned, fmt.Sprintf("%s holds operate on control %s: whoever runs a control does not audit it, and the %s is not recorded", p.ID, st.Control, e.typ), who)
+	}
+	if code, why := c.judgeInConflict(p.ID, st.Control); code != "" {
+		return c.refuseNoteAbout(code, why+": the "+e.typ+" is not recorded", who)
 	}
 	seqs, err := c.write(e)
 	if err != nil {
 		return nil, err
 	}
 	return &Decision{Accepted: true, Code: "ok", Detail: e.typ + " recorded", Outcome: seqs[0]}, nil
+}
+
+// isExceptionClass reports whether class is one of the reporting-line and
+// exception change classes (orgchart.go, exceptions.go).
+func isExceptionClass(class string) bool {
+	switch class {
+	case format.ClassReportingLine, format.ClassException, format.ClassSmallOrg, format.ClassSmallOrgReview:
+		return true
+	}
+	return false
 }

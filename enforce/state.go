@@ -34,6 +34,8 @@ type state struct {
 	findings   map[int64]*auditFinding // audit_finding records by sequence number (audit.go)
 	holidays   map[calendar.Date]bool  // holidays executed (audit.go)
 	leavers    []leaver                // leaver records (personnel.go)
+	org        *orgChart               // reporting lines (orgchart.go)
+	exc        *exceptions             // exceptions in force (exceptions.go)
 	// off holds refusal checks disabled by a test (export_test.go), to
 	// show each one is load-bearing. It is empty outside tests.
 	off map[string]bool
@@ -138,7 +140,8 @@ type run struct {
 func newState(genesis format.Hash) *state {
 	return &state{genesis: genesis, principals: map[string]*principal{}, keys: map[format.Hash]*key{}, runs: map[string]*run{},
 		used: map[runKey]struct{}{}, stmts: map[format.Hash]struct{}{}, person: map[string]string{}, pending: map[int64]*pendingAttempt{},
-		off: map[string]bool{}, reg: newRegister(), days: &dayTotals{}, findings: map[int64]*auditFinding{}, holidays: map[calendar.Date]bool{}}
+		off: map[string]bool{}, reg: newRegister(), days: &dayTotals{}, findings: map[int64]*auditFinding{}, holidays: map[calendar.Date]bool{},
+		org: &orgChart{lines: map[string]line{}}, exc: newExceptions()}
 }
 
 func (s *state) applyGenesis(g *format.Genesis) {
@@ -218,6 +221,10 @@ func (s *state) replay(line []byte) error {
 		s.runs[b.Run] = r
 		s.used[runKeyOf(b.Run)] = struct{}{}
 		s.pending[rec.Seq] = &pendingAttempt{seq: rec.Seq, actor: rec.Actor, run: b.Run}
+	case *format.Personnel:
+		s.reg.applyPersonnel(b)
+		s.lapseSmallOrgs()
+		s.applyPersonnel(rec.Seq, b)
 	case *format.Gate:
 		if r := s.runs[b.Run]; r != nil {
 			r.gate, r.policy = b, b.Policy
@@ -227,8 +234,6 @@ func (s *state) replay(line []byte) error {
 		s.applyOutcome(b)
 	case *format.AuditFinding:
 		s.findings[rec.Seq] = &auditFinding{control: b.Control, severity: b.Severity}
-	case *format.Personnel:
-		s.applyPersonnel(rec.Seq, b)
 	case *format.Attempt:
 		p := &pendingAttempt{seq: rec.Seq, actor: rec.Actor, act: b.Act, run: b.Run}
 		if st, err := format.ParseStatement(rec.Sigs[0].Stmt, format.Strict); err == nil {
@@ -239,7 +244,8 @@ func (s *state) replay(line []byte) error {
 		if r := s.runs[b.Run]; r != nil {
 			r.executed, r.open = true, false
 			if format.IsChangeClass(r.class) {
-				s.applyChange(r)
+				s.applyChange(r, rec.Seq, rec.Time)
+				s.lapseSmallOrgs()
 			} else if r.amounts.hasAmount && !r.amounts.elsewhere && r.amounts.hasCurrency {
 				s.days.add(rec.Time, dayKey{r.proposer, r.class, r.currency}, r.amount)
 			}
@@ -272,7 +278,7 @@ func (s *state) applyOutcome(o *format.Outcome) {
 }
 
 // applyChange puts an executed change run into force.
-func (s *state) applyChange(r *run) {
+func (s *state) applyChange(r *run, seq int64, at string) {
 	a, err := format.ParseAction(r.action)
 	if err != nil {
 		return
@@ -297,6 +303,8 @@ func (s *state) applyChange(r *run) {
 		s.applyAuditChange(c)
 	case *format.HolidayAction:
 		s.applyHoliday(c)
+	case *format.ReportingLineAction, *format.ExceptionAction, *format.SmallOrgAction, *format.SmallOrgReviewAction:
+		s.applyExceptionChange(r, c, seq, at)
 	}
 }
 

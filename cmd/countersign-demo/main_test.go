@@ -76,8 +76,11 @@ func TestDemo(t *testing.T) {
 	for _, want := range []string{
 		"REFUSED  self-approval", "REFUSED  human-required", "REFUSED  quorum-not-met",
 		"separate `countersign sign` process", "PASS  evidence.csb", "FAIL  evidence-tampered.csb", "INT-ENVELOPE",
-		"REFUSED  conflicting-role: the change would let person eng.erin", "REFUSED  role-not-assigned: ops.dana does not hold audit on control payments-limit",
+		"REFUSED  conflicting-role: after the change person eng.erin would hold [build approve]", "REFUSED  role-not-assigned: ops.dana does not hold audit on control payments-limit",
 		"ACCEPTED  the limit is EUR 25000.00 per payment", "records the finding  [audit_finding record",
+		"parked at gate exception: one approval by someone above eng.erin", "REFUSED  self-approval: eng.erin holds exception exc-erin-validate",
+		"ACCEPTED  exception exc-erin-validate in force from", "ACCEPTED  validation recorded",
+		"ALERT    conflicting-role: eng.erin acting in validate on payments-limit",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q", want)
@@ -85,11 +88,12 @@ func TestDemo(t *testing.T) {
 	}
 	// Each alertable refusal of the second act is alerted on, and the
 	// alert reaches the demo's pager hook, which prints its delivery.
-	if got := regexp.MustCompile(`(?m)^    ALERT    (\S+): .*\n +alert record \d+, delivered by the demo's pager hook to alerts.log line (\d+), \d+ ms after the attempt$`).FindAllStringSubmatch(out, -1); len(got) != 2 ||
-		got[0][1] != "conflicting-role" || got[0][2] != "1" || got[1][1] != "role-not-assigned" || got[1][2] != "2" {
+	if got := regexp.MustCompile(`(?m)^    ALERT    (\S+): .*\n +alert record \d+, delivered by the demo's pager hook to alerts.log line (\d+), \d+ ms after the attempt$`).FindAllStringSubmatch(out, -1); len(got) != 3 ||
+		got[0][1] != "conflicting-role" || got[0][2] != "1" || got[1][1] != "role-not-assigned" || got[1][2] != "2" ||
+		got[2][1] != "conflicting-role" || got[2][2] != "3" {
 		t.Errorf("alerts printed: %q", got)
 	}
-	if b, err := os.ReadFile(filepath.Join(dir, "alerts.log")); err != nil || strings.Count(string(b), "\n") != 2 ||
+	if b, err := os.ReadFile(filepath.Join(dir, "alerts.log")); err != nil || strings.Count(string(b), "\n") != 3 ||
 		!strings.Contains(string(b), `"principal":"eng.erin"`) || !strings.Contains(string(b), "ops.dana does not hold audit") {
 		t.Errorf("alerts.log: %q, %v", b, err)
 	}
@@ -189,10 +193,20 @@ func TestDemo(t *testing.T) {
 		Register []struct {
 			Part, Kind, Control, Role, Op, Principal, Detail, Reason string
 		} `json:"register"`
+		Conflicts []struct {
+			Control, Principal, Roles string
+			Seconds                   int64
+		} `json:"conflicts"`
 	}
 	if b, err := os.ReadFile(filepath.Join(dir, "report.json")); err != nil || json.Unmarshal(b, &rep) != nil ||
-		rep.Summary.Verdict != "pass" || rep.Summary.Rows.Refusals != 6 || rep.Summary.Rows.Gates != 12 {
+		rep.Summary.Verdict != "pass" || rep.Summary.Rows.Refusals != 8 || rep.Summary.Rows.Gates != 17 {
 		t.Errorf("report.json: %+v, %v", rep.Summary, err)
+	}
+	// The conflict the exception covered is the one held: Erin Walsh as
+	// builder and validator for the day of her cover.
+	if len(rep.Conflicts) != 1 || rep.Conflicts[0].Principal != "eng.erin" || rep.Conflicts[0].Roles != "build, validate" ||
+		rep.Conflicts[0].Control != "payments-limit" || rep.Conflicts[0].Seconds < 86400 || rep.Conflicts[0].Seconds > 86400+60 {
+		t.Errorf("report.json conflicts: %+v", rep.Conflicts)
 	}
 	// The second act's refusals carry their alerts, delivered by the
 	// demo's pager within the minute; the first act's raise none.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/countersign/countersign/enforce"
 	"github.com/countersign/countersign/format"
+	"github.com/countersign/countersign/internal/calendar"
 	"github.com/countersign/countersign/internal/display"
 )
 
@@ -41,6 +42,7 @@ var owners = []format.Principal{
 // print it.
 type pager struct {
 	file string
+	now  func() time.Time // the demo's clock
 	mu   sync.Mutex
 	sent []delivered
 }
@@ -75,7 +77,7 @@ func (p *pager) deliver(_ context.Context, a enforce.Alert) (string, string, err
 	if err != nil {
 		return "", "", err
 	}
-	p.sent = append(p.sent, delivered{alert: a, line: len(p.sent) + 1, at: time.Now()})
+	p.sent = append(p.sent, delivered{alert: a, line: len(p.sent) + 1, at: p.now()})
 	return "pager", fmt.Sprintf("alerts.log line %d", len(p.sent)), nil
 }
 
@@ -308,7 +310,7 @@ func (r *runner) secondAct(ctx context.Context) error {
 	}
 	r.say("    ACCEPTED  %s, the control's auditor, records the finding  [audit_finding record %d]", r.name("aud.ola"), fd.Outcome)
 
-	if err := r.exceptionOneLevelUp(); err != nil {
+	if err := r.exceptionOneLevelUp(ctx); err != nil {
 		return err
 	}
 
@@ -329,11 +331,83 @@ func (r *runner) secondAct(ctx context.Context) error {
 	return nil
 }
 
-// exceptionOneLevelUp is where the second act will grant an exception to
-// role segregation one level up the reporting line and see it expire.
-// Exceptions (change.exception) and reporting lines are not in force in
-// the core yet, so this act has nothing to record here.
-func (r *runner) exceptionOneLevelUp() error { return nil }
+// exceptionOneLevelUp records reporting lines, lets them settle, and
+// grants Erin Walsh, the control's builder, an exception to hold validate
+// too while its validator is away: approved one level up, by her manager,
+// in a `countersign sign` process; used; closed before it ends; and, once
+// it has expired, the combination is refused again.
+func (r *runner) exceptionOneLevelUp(ctx context.Context) error {
+	r.stepf("Reporting lines, register changes through the governance gate: %s reports to %s, who reports to %s.", r.name("eng.erin"), r.name("risk.chen"), r.name("risk.ben"))
+	for i, l := range [][2]string{{"eng.erin", "risk.chen"}, {"risk.chen", "risk.ben"}} {
+		line := mustJSON(format.ReportingLineAction{Class: format.ClassReportingLine, Principal: l[0], Manager: l[1]})
+		if err := r.govern(fmt.Sprintf("line-%d", i+1), line, l[0]+" reports to "+l[1], "the organisation chart of the payments function"); err != nil {
+			return err
+		}
+	}
+	r.skip(31 * 24 * time.Hour)
+	// An exception starts no earlier than the local date of its execution:
+	// keep clear of local midnight between proposal and execution.
+	if now := r.now(); calendar.On(now.Add(15*time.Minute), london) != calendar.On(now, london) {
+		r.skip(20 * time.Minute)
+	}
+	today := calendar.On(r.now(), london)
+	expires := today.AddDays(1)
+	r.stepf("31 days later (the demo's clock moves on). %s, the validator, is away for two days; %s asks for an exception to", r.name("val.vera"), r.name("eng.erin"))
+	r.say("    hold validate as well as build on %s from %s to %s, with a risk assessment (run exc-1).", limitControl, today, expires)
+	exc := mustJSON(format.ExceptionAction{Class: format.ClassException, Exception: "exc-erin-validate", Holder: "eng.erin", Beneficiary: "eng.erin",
+		Control: limitControl, Roles: []string{enforce.RoleBuild, enforce.RoleValidate},
+		RiskAssessment: "the limit check must be re-validated after the raise while its validator is away; Vera Lindqvist re-runs every validation on her return",
+		Starts:         today.String(), Expires: expires.String()})
+	d, err := r.propose("ops.dana", "exc-1", exc, "validator away for two days")
+	if err != nil {
+		return fmt.Errorf("the exception: %w", err)
+	}
+	if len(d.Requests) != 1 || d.Requests[0].Gate != enforce.GateException {
+		return fmt.Errorf("the exception parks at %d stages, not at the exception gate", len(d.Requests))
+	}
+	req := d.Requests[0]
+	r.say("    parked at gate %s: one approval by someone above %s in the reporting lines (%s, %s)", req.Gate, "eng.erin", r.name("risk.chen"), r.name("risk.ben"))
+	r.stepf("%s tries to approve her own exception.", r.name("eng.erin"))
+	if err := r.expectRefusal(enforce.CodeSelfApproval, func() (*enforce.Decision, error) {
+		return r.signOff("eng.erin", req, "I need it")
+	}); err != nil {
+		return err
+	}
+	r.stepf("%s, her manager, one level up, signs the exception in a `countersign sign` process; %s executes it.", r.name("risk.chen"), r.name("ops.dana"))
+	if _, err := r.humanSign("risk.chen", req, "risk accepted for two days; every validation re-run on Vera's return"); err != nil {
+		return err
+	}
+	ex, err := r.execute("ops.dana", "exc-1")
+	if err != nil {
+		return fmt.Errorf("the exception: %w", err)
+	}
+	r.say("    ACCEPTED  exception exc-erin-validate in force from %s to the end of %s, London time  [execution record %d]", today, expires, ex.Execution)
+	r.stepf("With the exception in force, %s is made validator too, and validates the raised limit.", r.name("eng.erin"))
+	if err := r.roleChange("reg-exc-1", enforce.RoleValidate, "eng.erin", "", "assign", "validator cover under exception exc-erin-validate"); err != nil {
+		return err
+	}
+	erin, err := r.privateKey("eng.erin")
+	if err != nil {
+		return err
+	}
+	v, err := r.core.Validate(r.signWith("eng.erin", erin, &format.Statement{Purpose: format.PurposeValidate, Control: limitControl,
+		Subject: "limit check at EUR 25000.00 per payment", Result: "pass", Notes: "boundary payments of 25000.00 and 25000.01 tested"}))
+	if err != nil {
+		return fmt.Errorf("the validation under the exception: %w", err)
+	}
+	r.say("    ACCEPTED  validation recorded  [validation record %d]", v.Outcome)
+	r.skip(24 * time.Hour)
+	r.stepf("The next day, the exception's last, the cover ends: the validate assignment is withdrawn before the exception expires.")
+	if err := r.roleChange("reg-exc-2", enforce.RoleValidate, "eng.erin", "", "unassign", "validator back; exception exc-erin-validate ends today"); err != nil {
+		return err
+	}
+	r.skip(expires.End(london).Sub(r.now()) + time.Minute)
+	r.stepf("After the exception has expired (midnight, London time), %s proposes being made validator again.", r.name("eng.erin"))
+	again := mustJSON(format.RoleAction{Class: format.ClassRole, Control: limitControl, Role: enforce.RoleValidate, Principal: "eng.erin", Op: "assign", Justification: "more validation cover"})
+	return r.alerted(ctx, enforce.CodeConflictingRole, func() (*enforce.Decision, error) {
+		return r.propose("eng.erin", "reg-exc-3", again, "more validation cover")
+	})
+}
 
 // printRegister has the inspector's countersign print the register as of
 // before and after the second act's role change.

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/countersign/countersign/enforce"
 )
@@ -15,7 +16,7 @@ import (
 // its first delivery and not written twice; deliveredFor finds an alert by
 // the refused act's record, and a note's refusal by the note.
 func TestPagerDeliversEachAlertOnce(t *testing.T) {
-	p := &pager{file: filepath.Join(t.TempDir(), "alerts.log")}
+	p := &pager{file: filepath.Join(t.TempDir(), "alerts.log"), now: time.Now}
 	a := enforce.Alert{Seq: 12, Attempt: 10, Code: enforce.CodeConflictingRole, Principal: "eng.erin", Control: "c", Role: "build", Text: "refused", Time: "2026-12-02T06:00:00.000Z"}
 	n := enforce.Alert{Seq: 20, Attempt: 19, Code: enforce.CodeRoleNotAssigned, Text: "recorded as a note", Time: "2026-12-02T06:00:01.000Z"}
 	for i, x := range []enforce.Alert{a, a, n} {

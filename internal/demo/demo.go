@@ -83,14 +83,30 @@ type runner struct {
 	// before and after are the instants the register is printed as of,
 	// around the second act's role change.
 	before, after string
+	// start is when the story starts, skipped what its clock has skipped.
+	start   time.Time
+	skipped time.Duration
 }
 
+// Span is how far the demo's story runs ahead of the clock: the second
+// act waits 31 days for a new reporting line to settle before an exception
+// is approved, then two more for the exception to expire. The demo's clock
+// starts Span before the wall clock (or Config.Clock), so that the story
+// ends about now.
+const Span = 34 * 24 * time.Hour
+
+// now is the demo's clock: the wall clock (or Config.Clock), Span back,
+// plus the days the story has skipped so far.
 func (r *runner) now() time.Time {
+	base := time.Now()
 	if r.cfg.Clock != nil {
-		return r.cfg.Clock()
+		base = r.cfg.Clock()
 	}
-	return time.Now()
+	return base.Add(r.skipped - Span)
 }
+
+// skip moves the demo's clock on by d: the story's "days later".
+func (r *runner) skip(d time.Duration) { r.skipped += d }
 
 func (r *runner) say(format string, args ...any) {
 	fmt.Fprintf(r.cfg.Out, format+"\n", args...)
@@ -104,7 +120,9 @@ func (r *runner) stepf(format string, args ...any) {
 // Run runs the demo and reports what it saw. It returns an error if any
 // step did not behave as designed.
 func Run(ctx context.Context, cfg Config) (*Outcome, error) {
-	r := &runner{cfg: cfg, ppl: map[string]*person{}, pager: &pager{file: filepath.Join(cfg.Dir, "alerts.log")}}
+	r := &runner{cfg: cfg, ppl: map[string]*person{}}
+	r.pager = &pager{file: filepath.Join(cfg.Dir, "alerts.log"), now: r.now}
+	r.start = r.now()
 	if err := prepareDir(cfg.Dir); err != nil {
 		return nil, err
 	}
@@ -581,10 +599,10 @@ func (r *runner) export(ctx context.Context) error {
 // would, the month's conflict report (JSON, XLSX, PDF) and the evidence
 // pack of the whole bundle (PDF), each from one pass over the bundle.
 func (r *runner) reports(bundle, trust string) error {
-	month := r.now().In(london).Format("2006-01")
+	from, to := r.start.In(london).Format("2006-01-02"), r.now().In(london).Format("2006-01-02")
 	dir := r.cfg.Dir
-	r.stepf("Reports. The inspector's countersign writes the %s conflict report and the evidence pack.", month)
-	if _, err := r.countersign("report", "--month", month, "--trust", "@"+trust, "--json", filepath.Join(dir, "report.json"),
+	r.stepf("Reports. The inspector's countersign writes the conflict report of %s to %s, the story's days, and the evidence pack.", from, to)
+	if _, err := r.countersign("report", "--from", from, "--to", to, "--trust", "@"+trust, "--json", filepath.Join(dir, "report.json"),
 		"--xlsx", filepath.Join(dir, "report.xlsx"), "--pdf", filepath.Join(dir, "report.pdf"), bundle); err != nil {
 		return err
 	}
