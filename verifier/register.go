@@ -1050,7 +1050,8 @@ func (j *judgement) at() time.Time {
 
 // covered reports whether an exception in force at t covers unit's
 // conflict of roles on control (SPEC.md §6.11, Exceptions): an exception
-// of exactly that holder on that control naming every role, between its
+// of that holder (for a team holder, the team or the person of one of its
+// members) on that control naming every role, between its
 // starts and the end of its expires day, or a small-organisation exception
 // on that control naming every role, not lapsed nor ended.
 func (s *State) covered(control, unit string, roles []string, t time.Time) bool {
@@ -1058,12 +1059,28 @@ func (s *State) covered(control, unit string, roles []string, t time.Time) bool 
 		return false
 	}
 	for _, e := range s.Reg.x.excepts {
-		if e.control == control && e.holder == unit && subset(roles, e.roles) && !t.Before(e.from) && t.Before(e.until) {
+		if e.control == control && (e.holder == unit || s.memberUnit(e.holder, unit)) && subset(roles, e.roles) && !t.Before(e.from) && t.Before(e.until) {
 			return true
 		}
 	}
 	for _, o := range s.Reg.x.smallOrgs {
 		if o.control == control && !o.lapsed && !o.ended && subset(roles, o.roles) && t.Before(o.deadline) {
+			return true
+		}
+	}
+	return false
+}
+
+// memberUnit reports whether unit is the person unit ("p:"+person) of a
+// member of the team unit holder ("t:"+team) in the register as it stands.
+func (s *State) memberUnit(holder, unit string) bool {
+	team, ok := strings.CutPrefix(holder, "t:")
+	person, isPerson := strings.CutPrefix(unit, "p:")
+	if !ok || !isPerson || s.Reg.Teams[team] == nil {
+		return false
+	}
+	for _, m := range s.Reg.Teams[team].Members {
+		if s.PersonOf(m) == person {
 			return true
 		}
 	}
