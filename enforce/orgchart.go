@@ -259,6 +259,57 @@ func (s *state) conflictOf(id, ctl string, at time.Time) (string, []string) {
 	return "", nil
 }
 
+// personnelHold is a personnel record's hold on its principal's person
+// on one control (SPEC.md §6.11, Personnel): the units whose conflicts on
+// it the record started, until each has ended.
+type personnelHold struct {
+	seq     int64
+	person  string
+	control string
+	units   []string
+}
+
+// holdPersonnel records the holds of the personnel record at seq for
+// principal, which changed the register from before to s.reg at instant
+// at.
+func (s *state) holdPersonnel(seq int64, principal string, before *register, at time.Time) {
+	byControl := map[string][]string{}
+	var order []string
+	for _, cf := range s.newConflicts(before, s.reg, at) {
+		if byControl[cf.control] == nil {
+			order = append(order, cf.control)
+		}
+		byControl[cf.control] = append(byControl[cf.control], cf.unit)
+	}
+	for _, ctl := range order {
+		s.pholds = append(s.pholds, personnelHold{seq: seq, person: s.personOf(principal), control: ctl, units: byControl[ctl]})
+	}
+}
+
+// heldBy returns the personnel record holding id's person on ctl at
+// instant at, or 0: a hold lasts while some conflict it started there
+// still stands uncovered. A conflict that has ended, or that an exception
+// has covered, ends for good: the hold forgets it.
+func (s *state) heldBy(id, ctl string, at time.Time) int64 {
+	person := s.personOf(id)
+	var held int64
+	for i := range s.pholds {
+		h := &s.pholds[i]
+		if h.control != ctl || len(h.units) == 0 {
+			continue
+		}
+		now := s.conflictsOn(s.reg, ctl)
+		h.units = slices.DeleteFunc(h.units, func(u string) bool {
+			roles := now[u]
+			return len(roles) < 2 || s.covered(ctl, u, roles, at)
+		})
+		if len(h.units) > 0 && h.person == person && held == 0 {
+			held = h.seq
+		}
+	}
+	return held
+}
+
 // judgeInConflict returns the refusal of an act by id on ctl while id is
 // part of an uncovered conflict on it (a personnel conflict, or one an
 // expired exception no longer covers), or "".
@@ -266,8 +317,12 @@ func (c *Core) judgeInConflict(id, ctl string) (string, string) {
 	if ctl == "" || !c.on(CodeConflictingRole) {
 		return "", ""
 	}
-	if unit, roles := c.st.conflictOf(id, ctl, c.judgeTime()); unit != "" {
+	at := c.judgeTime()
+	if unit, roles := c.st.conflictOf(id, ctl, at); unit != "" {
 		return CodeConflictingRole, fmt.Sprintf("%s holds %v on control %s and no exception in force covers it: %s's acts on the control are refused until the conflict is resolved or excepted", unit, roles, ctl, id)
+	}
+	if seq := c.st.heldBy(id, ctl, at); seq != 0 {
+		return CodeConflictingRole, fmt.Sprintf("personnel record %d started a conflict on control %s that no exception covers and has not ended: %s's acts on the control are refused until it is resolved or excepted", seq, ctl, id)
 	}
 	return "", ""
 }

@@ -261,3 +261,35 @@ func TestTeamException(t *testing.T) {
 		t.Fatalf("team exception gate: %+v", g.Stages)
 	}
 }
+
+// TestPersonnelConflictHoldsTheMover: a mover whose move puts only the
+// team in conflict (she validates, a member approves) is held on the
+// control, the team's other members are not, and the hold ends when the
+// conflict does (SPEC.md §6.11, Personnel).
+func TestPersonnelConflictHoldsTheMover(t *testing.T) {
+	o := newStaffOrg(t)
+	o.pass("ops.dana", teamDef("risk-desk", "risk.ben", "risk.ben"), gov)
+	o.pass("ops.dana", teamDef("validators", "val.vic", "val.vic"), gov)
+	o.ownControl("desk", false, []string{"desk.op"}, nil, map[string]string{
+		enforce.RoleBuild: "eng.erin", enforce.RoleApprove: "risk.ben", enforce.RoleValidate: "val.vera", enforce.RoleAudit: "aud.ola",
+	})
+	moved := o.ok(o.personnel("ops.dana", "val.vera", enforce.EventMover, "risk-desk"))
+	if !strings.Contains(moved.Detail, "conflict") {
+		t.Fatalf("val.vera's move: %s", moved.Detail)
+	}
+	// Her own person holds validate alone; the record holds her all the same.
+	wantDetail(t, "personnel record", o.refused(enforce.CodeConflictingRole), func() (*enforce.Decision, error) {
+		return o.validate("val.vera", "desk", "pass")
+	})
+	// risk.ben, the team's approver, is not held.
+	upd := o.ok(o.proposeText("eng.erin", controlDef("desk", false, []string{"desk.op"}, amountParam("cap", "5.00", "EUR"))))
+	o.ok(o.signoff("risk.ben", upd.Requests[0], "", "approved"))
+	// She moves on: the conflict ends, and with it the hold.
+	o.ok(o.personnel("ops.dana", "val.vera", enforce.EventMover, "validators"))
+	o.ok(o.validate("val.vera", "desk", "pass"))
+	o.settle()
+	b := exported(t, o.core)
+	exactFindings(t, verifyBundle(t, b, o.core.Genesis()), []wantFinding{
+		{verifier.RuleControlRoles, "left team risk-desk holding roles", []int64{moved.Outcome}},
+	})
+}

@@ -34,6 +34,7 @@ type state struct {
 	findings   map[int64]*auditFinding // audit_finding records by sequence number (audit.go)
 	holidays   map[calendar.Date]bool  // holidays executed (audit.go)
 	leavers    []leaver                // leaver records (personnel.go)
+	pholds     []personnelHold         // persons held by their personnel conflicts (orgchart.go)
 	org        *orgChart               // reporting lines (orgchart.go)
 	exc        *exceptions             // exceptions in force (exceptions.go)
 	// off holds refusal checks disabled by a test (export_test.go), to
@@ -222,7 +223,11 @@ func (s *state) replay(line []byte) error {
 		s.used[runKeyOf(b.Run)] = struct{}{}
 		s.pending[rec.Seq] = &pendingAttempt{seq: rec.Seq, actor: rec.Actor, run: b.Run}
 	case *format.Personnel:
+		before := s.reg.clone()
 		s.reg.applyPersonnel(b)
+		if t, err := format.ParseTime(rec.Time); err == nil {
+			s.holdPersonnel(rec.Seq, b.Principal, before, t)
+		}
 		s.lapseSmallOrgs()
 		s.applyPersonnel(rec.Seq, b)
 	case *format.Gate:
