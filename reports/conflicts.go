@@ -100,7 +100,7 @@ func (c *collector) conflictsAfter(ev *verifier.Event) {
 				}
 			}
 			if row.Message == "" {
-				row.Message = cf.Kind + " " + cf.Unit + " holds " + row.Roles + " on control " + ctl + " (no SOD-CONTROL-ROLES finding names the change: see the findings)"
+				row.Message = cf.Kind + " " + cf.Unit + " holds " + row.Roles + " on control " + ctl + ": no SOD-CONTROL-ROLES finding names the change (an exception in force covered the conflict when it started, see the exceptions, unless its finding is among those past the cap on findings kept)"
 			}
 			c.conflicts[k] = &openConflict{row: row, roles: cf.Roles}
 		}
