@@ -91,13 +91,7 @@ func Test81RoleAssignmentCompleteness(t *testing.T) {
 		t.Fatalf("approvers of payments-ctl: %v", got)
 	}
 	// Step 5: the register is rebuilt from the journal on Open.
-	o.core.Close()
-	reopened, err := enforce.Open(enforce.Config{Dir: dir, LogKey: key("log"), SealEvery: 7, HeadStore: headOf(dir), Clock: o.now, Alerter: deliverAtOnce})
-	if err != nil {
-		t.Fatal(err)
-	}
-	o.core = reopened
-	defer o.core.Close()
+	o.reopen(dir)
 	if got := o.core.Register(); !reflect.DeepEqual(got, reg) {
 		t.Fatalf("register after Open:\n%+v\nbefore:\n%+v", got, reg)
 	}

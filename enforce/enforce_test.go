@@ -64,6 +64,19 @@ func (o *org) setClock(t time.Time) {
 	o.clock, o.held = t, false
 }
 
+// reopen closes the core and opens its journal in dir again, as a
+// restarted runtime would, with the same clock and alerter.
+func (o *org) reopen(dir string) {
+	o.t.Helper()
+	o.core.Close()
+	core, err := enforce.Open(enforce.Config{Dir: dir, LogKey: key("log"), SealEvery: 7, HeadStore: headOf(dir), Clock: o.now, Alerter: deliverAtOnce})
+	if err != nil {
+		o.t.Fatal(err)
+	}
+	o.core = core
+	o.t.Cleanup(func() { core.Close() })
+}
+
 func (o *org) sign(id string, st *format.Statement) format.Signed {
 	o.t.Helper()
 	p := o.ppl[id]

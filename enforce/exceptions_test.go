@@ -309,13 +309,7 @@ func Test87ExceptionDuration(t *testing.T) {
 	o.ok(o.validate("eng.erin", "desk", "pass"))
 	// Step 2: the journal is reopened; the exception is replayed.
 	o.settle()
-	o.core.Close()
-	reopened, err := enforce.Open(enforce.Config{Dir: dir, LogKey: key("log"), SealEvery: 7, HeadStore: headOf(dir), Clock: o.now, Alerter: deliverAtOnce})
-	if err != nil {
-		t.Fatal(err)
-	}
-	o.core = reopened
-	defer o.core.Close()
+	o.reopen(dir)
 	// Step 3: local midnight ending 3 April 2027 is 23:00 UTC (summer time
 	// began on 28 March). The last second before it is covered; midnight
 	// itself is not, although the UTC date is still the 3rd.

@@ -293,12 +293,15 @@ func (s *state) holdPersonnel(seq int64, principal string, before *register, at 
 func (s *state) heldBy(id, ctl string, at time.Time) int64 {
 	person := s.personOf(id)
 	var held int64
+	var now map[string][]string // the conflicts on ctl, once
 	for i := range s.pholds {
 		h := &s.pholds[i]
 		if h.control != ctl || len(h.units) == 0 {
 			continue
 		}
-		now := s.conflictsOn(s.reg, ctl)
+		if now == nil {
+			now = s.conflictsOn(s.reg, ctl)
+		}
 		h.units = slices.DeleteFunc(h.units, func(u string) bool {
 			roles := now[u]
 			return len(roles) < 2 || s.covered(ctl, u, roles, at)

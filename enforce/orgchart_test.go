@@ -56,13 +56,7 @@ func TestPersonnelConflict(t *testing.T) {
 	o.ok(o.validate("val.vera", "desk", "pass"))
 	// Reopened, the core still refuses.
 	o.settle()
-	o.core.Close()
-	reopened, err := enforce.Open(enforce.Config{Dir: dir, LogKey: key("log"), SealEvery: 7, HeadStore: headOf(dir), Clock: o.now, Alerter: deliverAtOnce})
-	if err != nil {
-		t.Fatal(err)
-	}
-	o.core = reopened
-	defer o.core.Close()
+	o.reopen(dir)
 	o.refused(enforce.CodeConflictingRole)(o.validate("risk.ana", "desk", "pass"))
 	// Resolved: another approver is assigned and risk.ana's approve is
 	// unassigned; she validates as a member of the validators.
